@@ -1,0 +1,326 @@
+"""SQLAlchemy 2.0 models of the store (DESIGN section 3).
+
+The schema is owned by Alembic migrations in `monitor/migrations/`; after changing a model here,
+run `python scripts/regen_migration.py` while the project is unreleased (later: a new revision).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on both dialects (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        from datetime import UTC
+
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --- records polled from the platforms --------------------------------------------------------
+
+
+class PostRow(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "native_id", name="uq_posts_platform_native"),
+        Index("ix_posts_account_created", "account_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    native_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default="original")
+    title: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="unknown")
+    language_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hashtags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    has_video: Mapped[bool] = mapped_column(Boolean, default=False)
+    video_captions: Mapped[str] = mapped_column(String(8), default="unknown")
+    live: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "native_id", name="uq_messages_platform_native"),
+        Index("ix_messages_account_created", "account_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    native_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(String(128), default="")
+    author_name: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="unknown")
+    language_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    is_enquiry: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_reply_to: Mapped[str] = mapped_column(String(128), default="")
+    conversation_id: Mapped[str] = mapped_column(String(128), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    first_seen_at: Mapped[datetime]
+
+
+class ReplyRow(Base):
+    __tablename__ = "replies"
+    __table_args__ = (
+        UniqueConstraint("platform", "native_id", name="uq_replies_platform_native"),
+        Index("ix_replies_account_in_reply_to", "account_id", "in_reply_to"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    native_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text, default="")
+    in_reply_to: Mapped[str] = mapped_column(String(128), default="")
+    conversation_id: Mapped[str] = mapped_column(String(128), default="")
+    language: Mapped[str] = mapped_column(String(8), default="unknown")
+    language_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    first_seen_at: Mapped[datetime]
+
+
+class ProfileSnapshotRow(Base):
+    """A new row only when what a hijack would change differs from the latest snapshot."""
+
+    __tablename__ = "profile_snapshots"
+    __table_args__ = (Index("ix_profiles_account_taken", "account_id", "taken_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    name: Mapped[str] = mapped_column(Text, default="")
+    handle: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    avatar_fingerprint: Mapped[str] = mapped_column(String(128), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+
+
+class ScheduledPostRow(Base):
+    __tablename__ = "scheduled_posts"
+    __table_args__ = (UniqueConstraint("platform", "native_id", name="uq_scheduled_platform_native"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    native_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    scheduled_for: Mapped[datetime | None]
+    text: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    gone_at: Mapped[datetime | None]  # no longer queued (published or deleted)
+
+
+# --- polling state ----------------------------------------------------------------------------
+
+
+class CursorRow(Base):
+    __tablename__ = "cursors"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class PollRunRow(Base):
+    __tablename__ = "poll_runs"
+    __table_args__ = (Index("ix_poll_runs_account_started", "account_id", "started_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(24))  # ok | warning | <error kind>
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    quota_units: Mapped[int] = mapped_column(Integer, default=0)
+    new_posts: Mapped[int] = mapped_column(Integer, default=0)
+    new_messages: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class AccountStateRow(Base):
+    """Scheduler-facing state of one account (derived from poll runs, kept for cheap reads)."""
+
+    __tablename__ = "account_state"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_poll_at: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(24))
+    last_ok_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None]
+    slowed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RateLimitRow(Base):
+    __tablename__ = "rate_limits"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    limit: Mapped[int | None] = mapped_column(Integer)
+    remaining: Mapped[int | None] = mapped_column(Integer)
+    reset_at: Mapped[datetime | None]
+    used_percent: Mapped[float | None] = mapped_column(Float)
+    blocked_until: Mapped[datetime | None]  # set by a 429: no request before this
+    updated_at: Mapped[datetime]
+
+
+class QuotaUsageRow(Base):
+    """Units spent per platform per quota day (YouTube: Pacific-time day)."""
+
+    __tablename__ = "quota_usage"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- findings, alerts, emergencies -------------------------------------------------------------
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    __table_args__ = (
+        # One open finding per fingerprint; a re-opened breach is a new row.
+        Index(
+            "uq_findings_open_fingerprint",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_findings_account_status", "account_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    check: Mapped[str] = mapped_column(String(48))
+    account_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    title: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    policy_section: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    immediate: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolve_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertRow(Base):
+    """The outbox: one row per (alert, channel). Persisted before anything is sent."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_status_next", "status", "next_attempt_at"),
+        Index("ix_alerts_fingerprint", "fingerprint"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))  # first | repeat | resolved | digest | test | emergency | operations
+    severity: Mapped[str] = mapped_column(String(16), default="info")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    source_created_at: Mapped[datetime | None]  # when the thing alerted about happened (latency)
+
+
+class AlertAttemptRow(Base):
+    __tablename__ = "alert_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    instance: Mapped[str | None] = mapped_column(String(128))
+
+
+class EmergencyRow(Base):
+    __tablename__ = "emergencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(128))
+    taken_up_at: Mapped[datetime | None]  # when the daemon noticed the start
+    summary_sent_at: Mapped[datetime | None]
+
+
+class ScheduleStateRow(Base):
+    """Named next-due times that must survive restarts (the digest per route, housekeeping)."""
+
+    __tablename__ = "schedule_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_due_at: Mapped[datetime | None]
+    last_done_at: Mapped[datetime | None]
+
+
+class InstanceRow(Base):
+    """Running instances and their heartbeats; `is_leader` says who holds the lock."""
+
+    __tablename__ = "instances"
+    instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)

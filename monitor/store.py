@@ -1,0 +1,298 @@
+"""The store: engine set-up, schema state, upserts by platform identity, reads for the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import models
+from monitor.db import (
+    AccountStateRow,
+    Base,
+    CursorRow,
+    MessageRow,
+    PollRunRow,
+    PostRow,
+    ProfileSnapshotRow,
+    QuotaUsageRow,
+    RateLimitRow,
+    ReplyRow,
+    ScheduledPostRow,
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is; the message says what to run."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(resources.files("monitor") / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+class Store:
+    def __init__(self, url: str, engine: Engine | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def schema_status(self) -> dict[str, Any]:
+        current, head = self.current_revision(), head_revision()
+        if current is None:
+            state = "empty"
+        elif current == head:
+            state = "current"
+        elif current in known_revisions():
+            state = "behind"
+        else:
+            state = "newer"
+        return {"current": current, "head": head, "state": state, "database": self.safe_url()}
+
+    def upgrade(self) -> tuple[str | None, str | None]:
+        """Bring the schema to head; idempotent. Returns (before, after)."""
+        from alembic import command
+
+        before = self.current_revision()
+        with self.engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+        return before, self.current_revision()
+
+    def require_current(self) -> None:
+        status = self.schema_status()
+        if status["state"] == "current":
+            return
+        if status["state"] == "newer":
+            raise StoreError(
+                f"the database schema ({status['current']}) is newer than this socialmon knows; upgrade socialmon"
+            )
+        raise StoreError(f"the database is not migrated ({status['state']}): run `socialmon db upgrade`")
+
+    def create_all_for_tests(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# --- upserts ----------------------------------------------------------------------------------
+
+
+def _insert(session: Session, table: Any) -> Any:
+    name = session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def upsert_rows(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> None:
+    """Insert rows; on a key conflict update only `update` columns (or nothing)."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(rows), 500):
+        stmt = _insert(session, table).values(list(rows[start : start + 500]))
+        if update:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        session.execute(stmt)
+
+
+def _existing_ids(session: Session, model: Any, platform_ids: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    wanted = list(platform_ids)
+    found: set[tuple[str, str]] = set()
+    by_platform: dict[str, list[str]] = {}
+    for platform, native in wanted:
+        by_platform.setdefault(platform, []).append(native)
+    for platform, natives in by_platform.items():
+        for start in range(0, len(natives), 500):
+            chunk = natives[start : start + 500]
+            stmt = select(model.native_id).where(model.platform == platform, model.native_id.in_(chunk))
+            found.update((platform, n) for n in session.scalars(stmt))
+    return found
+
+
+# Columns a later poll may legitimately change (edits, caption status, live ending).
+_POST_UPDATABLE = (
+    "text", "url", "kind", "title", "language", "language_confidence", "links", "hashtags", "media",
+    "has_video", "video_captions", "live", "updated_at",
+)
+
+
+def store_posts(session: Session, posts: Sequence[models.Post], now: datetime) -> int:
+    """Upsert posts; returns how many were new."""
+    existing = _existing_ids(session, PostRow, ((p.platform, p.native_id) for p in posts))
+    rows = []
+    for post in {(p.platform, p.native_id): p for p in posts}.values():
+        row = asdict(post)
+        row.update(links=list(post.links), hashtags=list(post.hashtags), media=list(post.media))
+        rows.append({**row, "first_seen_at": now, "updated_at": now})
+    upsert_rows(session, PostRow, rows, ("platform", "native_id"), _POST_UPDATABLE)
+    return sum(1 for p in {(p.platform, p.native_id) for p in posts} if p not in existing)
+
+
+def store_messages(session: Session, messages: Sequence[models.Message], now: datetime) -> int:
+    existing = _existing_ids(session, MessageRow, ((m.platform, m.native_id) for m in messages))
+    rows = [{**asdict(m), "first_seen_at": now} for m in {(m.platform, m.native_id): m for m in messages}.values()]
+    upsert_rows(session, MessageRow, rows, ("platform", "native_id"), ("text", "language", "language_confidence", "is_enquiry"))
+    return sum(1 for key in {(m.platform, m.native_id) for m in messages} if key not in existing)
+
+
+def store_replies(session: Session, replies: Sequence[models.Reply], now: datetime) -> int:
+    existing = _existing_ids(session, ReplyRow, ((r.platform, r.native_id) for r in replies))
+    rows = [{**asdict(r), "first_seen_at": now} for r in {(r.platform, r.native_id): r for r in replies}.values()]
+    upsert_rows(session, ReplyRow, rows, ("platform", "native_id"), ("text", "language", "language_confidence"))
+    return sum(1 for key in {(r.platform, r.native_id) for r in replies} if key not in existing)
+
+
+def latest_profile(session: Session, account_id: str) -> ProfileSnapshotRow | None:
+    stmt = (
+        select(ProfileSnapshotRow)
+        .where(ProfileSnapshotRow.account_id == account_id)
+        .order_by(ProfileSnapshotRow.taken_at.desc(), ProfileSnapshotRow.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def store_profile(session: Session, snapshot: models.ProfileSnapshot) -> bool:
+    """Store a snapshot if it differs from the latest; else refresh last_seen_at. True if new."""
+    latest = latest_profile(session, snapshot.account_id)
+    if latest is not None and (latest.name, latest.handle, latest.text, latest.avatar_fingerprint) == snapshot.identity():
+        latest.last_seen_at = snapshot.taken_at
+        return False
+    session.add(ProfileSnapshotRow(**asdict(snapshot), last_seen_at=snapshot.taken_at))
+    return True
+
+
+def store_scheduled(session: Session, account_id: str, scheduled: Sequence[models.ScheduledPost], now: datetime) -> None:
+    """Replace the account's view of its queue: rows not seen now are marked gone."""
+    seen = {(s.platform, s.native_id) for s in scheduled}
+    rows = [{**asdict(s), "first_seen_at": now, "last_seen_at": now, "gone_at": None} for s in scheduled]
+    upsert_rows(session, ScheduledPostRow, rows, ("platform", "native_id"), ("scheduled_for", "text", "url", "last_seen_at", "gone_at"))
+    for row in session.scalars(
+        select(ScheduledPostRow).where(ScheduledPostRow.account_id == account_id, ScheduledPostRow.gone_at.is_(None))
+    ):
+        if (row.platform, row.native_id) not in seen:
+            row.gone_at = now
+
+
+def load_cursor(session: Session, account_id: str) -> dict[str, Any]:
+    row = session.get(CursorRow, account_id)
+    return dict(row.data) if row else {}
+
+
+def save_cursor(session: Session, account_id: str, cursor: dict[str, Any], now: datetime) -> None:
+    upsert_rows(session, CursorRow, [{"account_id": account_id, "data": cursor, "updated_at": now}], ("account_id",), ("data", "updated_at"))
+
+
+def store_rate_limits(session: Session, limits: Sequence[models.RateLimit], now: datetime) -> None:
+    rows = [{**asdict(rl), "updated_at": now, "blocked_until": None} for rl in limits]
+    upsert_rows(session, RateLimitRow, rows, ("platform", "bucket"), ("limit", "remaining", "reset_at", "used_percent", "updated_at"))
+
+
+def add_quota_units(session: Session, platform: str, day: str, units: int) -> None:
+    if units <= 0:
+        return
+    row = session.get(QuotaUsageRow, (platform, day))
+    if row is None:
+        session.add(QuotaUsageRow(platform=platform, day=day, units=units))
+    else:
+        row.units += units
+
+
+def quota_used(session: Session, platform: str, day: str) -> int:
+    row = session.get(QuotaUsageRow, (platform, day))
+    return row.units if row else 0
+
+
+def latest_poll_runs(session: Session) -> dict[str, PollRunRow]:
+    newest = (
+        select(PollRunRow.account_id, func.max(PollRunRow.id).label("id")).group_by(PollRunRow.account_id).subquery()
+    )
+    rows = session.scalars(select(PollRunRow).join(newest, PollRunRow.id == newest.c.id))
+    return {row.account_id: row for row in rows}
+
+
+def account_state(session: Session, account_id: str) -> AccountStateRow:
+    row = session.get(AccountStateRow, account_id)
+    if row is None:
+        row = AccountStateRow(account_id=account_id)
+        session.add(row)
+    return row
