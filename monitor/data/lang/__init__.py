@@ -1,0 +1,1 @@
+"""Word lists for the language detector (monitor.language)."""
