@@ -8,8 +8,16 @@ from datetime import time
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALIASES = {d: i for i, d in enumerate(DAYS)} | {
-    "monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "thursday": 3, "thur": 3, "thurs": 3,
-    "friday": 4, "saturday": 5, "sunday": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
 _CLAUSE = re.compile(
     r"^(?P<days>[A-Za-z]+(?:\s*-\s*[A-Za-z]+)?(?:\s*,\s*[A-Za-z]+(?:\s*-\s*[A-Za-z]+)?)*)\s+"
@@ -80,5 +88,17 @@ def parse_hours(text: str) -> WeeklyHours:
         start, end = _parse_time(match["start"]), _parse_time(match["end"])
         if end <= start:
             raise ValueError(f"{clause!r}: hours must end after they start")
-        windows.extend(Window(day, start, end) for day in _parse_days(match["days"]))
+        for day in _parse_days(match["days"]):
+            _refuse_overlap(windows, Window(day, start, end))
+            windows.append(Window(day, start, end))
+    if not windows:
+        raise ValueError("monitoring hours name no days (write e.g. 'Mon-Fri 09:00-17:00' or '24/7')")
     return WeeklyHours(windows=tuple(windows), source=source)
+
+
+def _refuse_overlap(windows: list[Window], new: Window) -> None:
+    # Overlapping windows would count the shared time twice in working-time arithmetic.
+    for old in windows:
+        if old.weekday == new.weekday and new.start < old.end and old.start < new.end:
+            day = DAYS[new.weekday].capitalize()
+            raise ValueError(f"{day} is listed twice with overlapping hours")

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import JSON, Engine, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -158,8 +158,13 @@ def upsert_rows(
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
     update: Sequence[str] | None = None,
+    changed: Sequence[str] | None = None,
 ) -> None:
-    """Insert rows; on a key conflict update only `update` columns (or nothing)."""
+    """Insert rows; on a key conflict update only `update` columns (or nothing).
+
+    With `changed`, a conflicting row is updated only when one of those columns differs, so
+    storing the same page twice leaves the row (and its `updated_at`) as it was.
+    """
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
@@ -167,11 +172,23 @@ def upsert_rows(
         stmt = _insert(session, table).values(list(rows[start : start + 500]))
         if update:
             stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+                index_elements=list(keys),
+                set_={c: getattr(stmt.excluded, c) for c in update},
+                where=_any_differs(table, stmt.excluded, changed) if changed else None,
             )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
         session.execute(stmt)
+
+
+def _any_differs(table: Any, excluded: Any, columns: Sequence[str]) -> Any:
+    from sqlalchemy import Text, cast, or_
+
+    def comparable(column: Any) -> Any:
+        # PostgreSQL's json type has no equality operator: compare JSON as text.
+        return cast(column, Text) if isinstance(column.type, JSON) else column
+
+    return or_(*(comparable(table.c[c]).is_distinct_from(comparable(excluded[c])) for c in columns))
 
 
 def _existing_ids(session: Session, model: Any, platform_ids: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -203,21 +220,25 @@ def store_posts(session: Session, posts: Sequence[models.Post], now: datetime) -
         row = asdict(post)
         row.update(links=list(post.links), hashtags=list(post.hashtags), media=list(post.media))
         rows.append({**row, "first_seen_at": now, "updated_at": now})
-    upsert_rows(session, PostRow, rows, ("platform", "native_id"), _POST_UPDATABLE)
+    # updated_at moves only when the content did
+    content = _POST_UPDATABLE[:-1]
+    upsert_rows(session, PostRow, rows, ("platform", "native_id"), _POST_UPDATABLE, changed=content)
     return sum(1 for p in {(p.platform, p.native_id) for p in posts} if p not in existing)
 
 
 def store_messages(session: Session, messages: Sequence[models.Message], now: datetime) -> int:
     existing = _existing_ids(session, MessageRow, ((m.platform, m.native_id) for m in messages))
     rows = [{**asdict(m), "first_seen_at": now} for m in {(m.platform, m.native_id): m for m in messages}.values()]
-    upsert_rows(session, MessageRow, rows, ("platform", "native_id"), ("text", "language", "language_confidence", "is_enquiry"))
+    columns = ("text", "language", "language_confidence", "is_enquiry")
+    upsert_rows(session, MessageRow, rows, ("platform", "native_id"), columns, changed=columns)
     return sum(1 for key in {(m.platform, m.native_id) for m in messages} if key not in existing)
 
 
 def store_replies(session: Session, replies: Sequence[models.Reply], now: datetime) -> int:
     existing = _existing_ids(session, ReplyRow, ((r.platform, r.native_id) for r in replies))
     rows = [{**asdict(r), "first_seen_at": now} for r in {(r.platform, r.native_id): r for r in replies}.values()]
-    upsert_rows(session, ReplyRow, rows, ("platform", "native_id"), ("text", "language", "language_confidence"))
+    columns = ("text", "language", "language_confidence")
+    upsert_rows(session, ReplyRow, rows, ("platform", "native_id"), columns, changed=columns)
     return sum(1 for key in {(r.platform, r.native_id) for r in replies} if key not in existing)
 
 

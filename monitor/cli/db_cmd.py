@@ -28,7 +28,10 @@ def upgrade(config_path: str | None) -> None:
     try:
         status = store.schema_status()
         if status["state"] == "newer":
-            fail(f"the database schema ({status['current']}) is newer than this socialmon knows; upgrade socialmon")
+            fail(
+                f"the database schema ({status['current']}) is newer than this socialmon knows; "
+                "upgrade socialmon"
+            )
         before, after = store.upgrade()
     except SQLAlchemyError as exc:
         from monitor.cli.common import _safe_db_error
@@ -66,4 +69,5 @@ def status(config_path: str | None, as_json: bool) -> None:
         "behind": "behind: run `socialmon db upgrade`",
         "newer": "newer than this socialmon: upgrade socialmon",
     }[info["state"]]
-    click.echo(f"database: {info['database']}\nschema:   {info['current'] or 'none'} (head {info['head']}): {advice}")
+    click.echo(f"database: {info['database']}")
+    click.echo(f"schema:   {info['current'] or 'none'} (head {info['head']}): {advice}")
