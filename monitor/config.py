@@ -551,7 +551,8 @@ class _Located:
     def _mask(self, text: str) -> str:
         # A secret referenced into a checked field (say an address) must not come back in its error.
         for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "[REDACTED]")
+            if len(secret) >= 4:  # shorter values would mask ordinary words (and are no secret)
+                text = text.replace(secret, "[REDACTED]")
         return text
 
 
