@@ -1,0 +1,295 @@
+"""What every connector shares: the Connector protocol, typed errors, retries and normalisation helpers.
+
+A connector turns one account's new platform data into records from `monitor.models`. It raises
+one of the typed errors below (never a library's own exception), each saying whether retrying can
+help; `monitor.poll` turns the error kind into the PollRun status the scheduler acts on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
+from tenacity.wait import wait_exponential_jitter
+
+from monitor.config import Account, Config
+from monitor.logs import redact
+from monitor.models import FetchResult, RateLimit
+
+T = TypeVar("T")
+
+# Retries inside one poll: a few quick attempts, never more than this share of the poll interval.
+MAX_ATTEMPTS = 4
+RETRY_SHARE_OF_INTERVAL = 0.5
+RETRY_BUDGET_CAP = timedelta(minutes=2)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """A poll failed. `kind` becomes the PollRun status; `permanent` says retrying cannot help."""
+
+    kind = "error"
+
+    def __init__(self, message: str, kind: str | None = None, permanent: bool = True):
+        super().__init__(redact(message))
+        self.message = redact(message)
+        if kind is not None:
+            self.kind = kind
+        self.permanent = permanent
+        # What the failed poll had already spent; poll_account records it in the PollRun.
+        self.api_calls = 0
+        self.quota_units = 0
+        self.rate_limits: list[RateLimit] = []
+        self.retry_after: datetime | None = None
+
+
+class AuthExpired(ConnectorError):
+    kind = "auth_expired"
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+class PermissionMissing(ConnectorError):
+    kind = "permission_missing"
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+class RateLimited(ConnectorError):
+    kind = "rate_limited"
+
+    def __init__(self, message: str, until: datetime, bucket: str = ""):
+        super().__init__(message, permanent=False)
+        self.until = until
+        self.retry_after = until
+        self.bucket = bucket
+
+
+class TransientError(ConnectorError):
+    kind = "transient"
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message, permanent=False)
+        self.retry_after_seconds = retry_after
+
+
+class BadPayload(ConnectorError):
+    kind = "bad_payload"
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False)
+
+
+class Rejected(ConnectorError):
+    """The platform refused the request itself (400/404 that no retry fixes: a bad id, a gone account)."""
+
+    kind = "rejected"
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+# --- the protocol ----------------------------------------------------------------------------
+
+
+class Connector(Protocol):
+    platform: str
+
+    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult: ...
+
+
+# --- per-poll bookkeeping and retries ---------------------------------------------------------
+
+
+@dataclass
+class PollContext:
+    """What one fetch spends and learns: API calls, quota units, rate-limit state, warnings."""
+
+    account: Account
+    now: datetime
+    retry_budget: timedelta
+    sleep: Callable[[float], None] = time.sleep
+    api_calls: int = 0
+    http_requests: int = 0
+    quota_units: int = 0
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def note_rate_limits(self, limits: list[RateLimit]) -> None:
+        for limit in limits:
+            self.rate_limits[limit.bucket] = limit
+
+    def attach(self, error: ConnectorError) -> ConnectorError:
+        """Copy what was spent onto an error so the failed PollRun still records it."""
+        error.api_calls = self.api_calls
+        error.quota_units = self.quota_units
+        error.rate_limits = list(self.rate_limits.values())
+        return error
+
+    def result(self, **fields: Any) -> FetchResult:
+        return FetchResult(
+            account_id=self.account.id,
+            api_calls=self.api_calls,
+            quota_units=self.quota_units,
+            rate_limits=list(self.rate_limits.values()),
+            warnings=list(self.warnings),
+            **fields,
+        )
+
+
+def retry_budget(config: Config, account: Account) -> timedelta:
+    """Retries may use half the poll interval at most, so a retry never runs into the next poll."""
+    interval = account.poll_interval or config.policy.poll_interval
+    return min(interval * RETRY_SHARE_OF_INTERVAL, RETRY_BUDGET_CAP)
+
+
+def _wait(retry_state: RetryCallState) -> float:
+    """Honour the server's Retry-After when it gave one; else exponential backoff with jitter."""
+    outcome = retry_state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if isinstance(error, TransientError) and error.retry_after_seconds is not None:
+        return max(0.0, error.retry_after_seconds)
+    return float(wait_exponential_jitter(initial=1, max=30, jitter=1)(retry_state))
+
+
+def call_with_retries(ctx: PollContext, func: Callable[[], T]) -> T:
+    """Run one API call, retrying only transient errors, within the poll's retry budget."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(ctx.retry_budget.total_seconds()),
+        wait=_wait,
+        sleep=ctx.sleep,
+        reraise=True,
+    )
+    return retrying(func)
+
+
+# --- normalisation helpers --------------------------------------------------------------------
+
+
+def parse_time(value: Any, where: str) -> datetime:
+    """Parse the platforms' ISO 8601 timestamps ("...Z", "...+0000", "....000Z") to aware UTC."""
+    if not isinstance(value, str) or not value:
+        raise BadPayload(f"{where}: missing or non-text timestamp")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    match = re.fullmatch(r"(.*[T ]\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(\d\d)", text)
+    if match:
+        text = f"{match[1]}{match[2]}:{match[3]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadPayload(f"{where}: {value!r} is not a timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_VOLATILE_QUERY = re.compile(
+    r"^(_nc_[a-z]+|oh|oe|ccb|edm|stp|efg|tag|ig_cache_key|sig|expires|x-expires)$", re.I
+)
+
+
+def avatar_fingerprint(url: str | None) -> str:
+    """A stable fingerprint of a profile picture URL: CDN signatures and cache keys removed.
+
+    The image itself is never downloaded; a new upload gets a new path, a re-signed CDN URL
+    of the same image does not change the fingerprint.
+    """
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _VOLATILE_QUERY.match(k)
+    ]
+    host = re.sub(r"^scontent[-.a-z0-9]*\.(xx\.)?", "scontent.", parts.netloc.lower())
+    stable = urlunsplit(("", host, parts.path, urlencode(sorted(query)), ""))
+    return hashlib.sha256(stable.encode()).hexdigest()[:32]
+
+
+_HASHTAG = re.compile(r"(?<![\w#&])#(\w+)")
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def hashtags_in(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in _HASHTAG.findall(text or ""):
+        if not tag.isdigit():
+            seen[tag.lower()] = None
+    return tuple(seen)
+
+
+def links_in(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(url.rstrip(".,;:!?") for url in _URL.findall(text or "")))
+
+
+def unique(values: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+@dataclass(frozen=True)
+class Language:
+    label: str
+    confidence: float
+
+
+def detect(text: str) -> Language:
+    """The language of a text, from the project's classifier (monitor.language)."""
+    from monitor import language
+
+    detection = language.classify(text or "")
+    return Language(detection.label, float(detection.confidence))
+
+
+def enquiry(text: str, label: str) -> bool:
+    from monitor import language
+
+    return bool(language.is_enquiry(text or "", label))
+
+
+def require(mapping: Any, key: str, where: str) -> Any:
+    """A required field of a platform object; a missing one makes the response a bad payload."""
+    if not isinstance(mapping, dict):
+        raise BadPayload(f"{where}: expected an object, got {type(mapping).__name__}")
+    if key not in mapping or mapping[key] is None:
+        raise BadPayload(f"{where}: missing field {key!r}")
+    return mapping[key]
+
+
+def as_list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadPayload(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def as_dict(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadPayload(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def token_for(account: Account, field_name: str, platform_token: Any) -> str | None:
+    """The account's own credential when it has one, else the platform's (SecretStr unwrapped)."""
+    own = getattr(account.credentials, field_name, None) if account.credentials else None
+    secret = own or platform_token
+    return secret.get_secret_value() if secret is not None else None

@@ -1,0 +1,509 @@
+"""Facebook Pages through facebook-sdk's `GraphAPI` (see connectors/graph.py for the version fix).
+
+Endpoints called (host = `platforms.facebook.base_url`, default https://graph.facebook.com; every path
+starts with `/{graph_version}`, default v25.0; the token goes as the `access_token` query/form
+parameter, as facebook-sdk sends it). This list is the sandbox's specification: keep it exact.
+
+Steady state, ONE request per poll (field expansion nests everything the token may read):
+
+  GET /{version}/{page-id}?fields=<PAGE_FIELDS>,<POSTS_EDGE>[,<SCHEDULED_EDGE>][,<CONVERSATIONS_EDGE>]
+
+  PAGE_FIELDS        id,name,username,about,description,link,picture{url}
+  POSTS_EDGE         published_posts.since(<unix window start>).limit(50){id,message,created_time,
+                     permalink_url,status_type,parent_id,
+                     attachments{media_type,type,url,unshimmed_url,target{id,url},media},
+                     comments.filter(stream).order(reverse_chronological).limit(50){id,message,created_time,
+                     from{id,name},parent{id},permalink_url}}
+  SCHEDULED_EDGE     scheduled_posts.limit(100){id,message,scheduled_publish_time,permalink_url}
+  CONVERSATIONS_EDGE conversations.limit(25){id,updated_time,link,messages.limit(25){id,message,created_time,
+                     from{id,name}}}
+
+  The window start is `now - policy.backfill`: posts in the window are re-read so that new comments
+  on them are seen. `scheduled_posts` and `conversations` are nested only once a probe has shown
+  the token may read them.
+
+Probe (first poll, when a nested edge is refused, and once a day for a refused edge): ONE batch
+  POST /{version}/ with form
+  `batch=[{"method":"GET","relative_url":"{page-id}?fields=<PAGE_FIELDS>,<POSTS_EDGE>"},
+  {"method":"GET","relative_url":"{page-id}/scheduled_posts?fields=id,message,scheduled_publish_time,permalink_url&limit=100"},
+  {"method":"GET","relative_url":"{page-id}/conversations?fields=id,updated_time,link,messages.limit(25){...}&limit=25"}]`
+  and `include_headers=false`; answers are `[{"code": 200, "body": "<json>"}, ...]`.
+
+Paging (only when a page of results is full and still newer than the cursor): GET of the
+`paging.next` URL Meta returned (published_posts, a post's comments, conversations).
+
+Records: posts -> Post; comments by others -> Message (channel comment, or reply when `parent` is
+set); comments whose `from.id` is the Page -> Reply (in_reply_to = parent comment, else the post);
+conversation messages from others -> Message(dm), from the Page -> Reply to the latest inbound
+message of that conversation. Scheduled posts -> FetchResult.scheduled (None when not readable).
+Rate limits: `x-app-usage` and `x-business-use-case-usage` headers are stored; Graph error codes
+4/17/32/613/80001+ are `RateLimited`. Cursor: page_id, comments_since, dm_since, optional edge
+state {"scheduled_posts"|"conversations": "ok"|"denied"}, denied_at, dm_last_inbound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.base import (
+    AuthExpired,
+    ConnectorError,
+    PermissionMissing,
+    PollContext,
+    as_dict,
+    as_list,
+    avatar_fingerprint,
+    detect,
+    enquiry,
+    hashtags_in,
+    iso,
+    links_in,
+    parse_time,
+    require,
+    retry_budget,
+    token_for,
+    unique,
+)
+from connectors.graph import GraphClient, paging_next, strip_query
+from monitor.config import Account, Config
+from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply, ScheduledPost
+
+PAGE_FIELDS = "id,name,username,about,description,link,picture{url}"
+POST_FIELDS = (
+    "id,message,created_time,permalink_url,status_type,parent_id,"
+    "attachments{media_type,type,url,unshimmed_url,target{id,url},media}"
+)
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
+POSTS_LIMIT = 50
+COMMENTS_LIMIT = 50
+SCHEDULED_FIELDS = "id,message,scheduled_publish_time,permalink_url"
+MESSAGE_FIELDS = "id,message,created_time,from{id,name}"
+CONVERSATIONS_LIMIT = 25
+MESSAGES_LIMIT = 25
+MAX_PAGES = 4  # extra pages per edge per poll
+OVERLAP = timedelta(hours=1)  # re-read a little before the cursor: Graph is eventually consistent
+OPTIONAL_RECHECK = timedelta(hours=24)
+OPTIONAL_EDGES = ("scheduled_posts", "conversations")
+MAX_TRACKED_CONVERSATIONS = 500
+
+
+def posts_edge(window_start: datetime) -> str:
+    comments = (
+        f"comments.filter(stream).order(reverse_chronological).limit({COMMENTS_LIMIT}){{{COMMENT_FIELDS}}}"
+    )
+    since = int(window_start.timestamp())
+    return f"published_posts.since({since}).limit({POSTS_LIMIT}){{{POST_FIELDS},{comments}}}"
+
+
+SCHEDULED_EDGE = f"scheduled_posts.limit(100){{{SCHEDULED_FIELDS}}}"
+CONVERSATION_FIELDS = f"id,updated_time,link,messages.limit({MESSAGES_LIMIT}){{{MESSAGE_FIELDS}}}"
+CONVERSATIONS_EDGE = f"conversations.limit({CONVERSATIONS_LIMIT}){{{CONVERSATION_FIELDS}}}"
+NESTED = {"scheduled_posts": SCHEDULED_EDGE, "conversations": CONVERSATIONS_EDGE}
+
+
+class FacebookConnector:
+    platform = "facebook"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.config = config
+        self.settings = config.platforms.facebook
+        self.transport = session
+        self.sleep = sleep
+
+    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
+        import time
+
+        sleep = self.sleep if self.sleep is not None else time.sleep
+        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
+        try:
+            return _PagePoll(self, account, dict(cursor), now, ctx).run()
+        except ConnectorError as error:
+            raise ctx.attach(error) from None
+
+
+class _PagePoll:
+    """One poll of one Page: the request plan, then normalisation."""
+
+    def __init__(
+        self,
+        connector: FacebookConnector,
+        account: Account,
+        cursor: dict[str, Any],
+        now: datetime,
+        ctx: PollContext,
+    ):
+        token = token_for(account, "access_token", connector.settings.access_token)
+        if not token:
+            raise AuthExpired(f"account {account.id}: no Facebook Page access token configured")
+        self.account = account
+        self.cursor = cursor
+        self.now = now
+        self.ctx = ctx
+        self.graph = GraphClient(connector.settings, token, "facebook", ctx, connector.transport)
+        self.page_ref = account.native_id or cursor.get("page_id") or (account.handle or "").lstrip("@")
+        self.window_start = now - connector.config.policy.backfill
+        self.comments_since = _since(cursor.get("comments_since"), self.window_start)
+        self.dm_since = _since(cursor.get("dm_since"), self.window_start)
+        self.edges: dict[str, str] = dict(cursor.get("edges") or {})
+
+    # -- request plan ---------------------------------------------------------------------------
+
+    def run(self) -> FetchResult:
+        main_fields = f"{PAGE_FIELDS},{posts_edge(self.window_start)}"
+        to_probe = [e for e in OPTIONAL_EDGES if self._needs_probe(e)]
+        page: dict[str, Any]
+        optional: dict[str, dict[str, Any] | None] = {}
+        if to_probe:
+            page, optional = self._probe(main_fields, to_probe)
+        else:
+            nested = [NESTED[e] for e in OPTIONAL_EDGES if self.edges.get(e) == "ok"]
+            try:
+                page = self.graph.get(self.page_ref, {"fields": ",".join([main_fields, *nested])}, "page")
+            except PermissionMissing:
+                if not nested:
+                    raise
+                # A nested edge lost its permission: find out which, in the same poll.
+                self.edges = {}
+                page, optional = self._probe(main_fields, list(OPTIONAL_EDGES))
+        for edge in OPTIONAL_EDGES:
+            if edge not in optional and self.edges.get(edge) == "ok":
+                optional[edge] = as_dict(page.get(edge), f"facebook page.{edge}") or {"data": []}
+        return self._records(page, optional)
+
+    def _needs_probe(self, edge: str) -> bool:
+        state = self.edges.get(edge)
+        if state == "ok":
+            return False
+        if state == "denied":
+            denied_at = self.cursor.get("denied_at")
+            return not denied_at or parse_time(denied_at, "cursor.denied_at") + OPTIONAL_RECHECK <= self.now
+        return True
+
+    def _probe(
+        self, main_fields: str, edges: list[str]
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any] | None]]:
+        items: list[tuple[str, dict[str, Any]]] = [(self.page_ref, {"fields": main_fields})]
+        for edge in edges:
+            if edge == "scheduled_posts":
+                items.append((f"{self.page_ref}/scheduled_posts", {"fields": SCHEDULED_FIELDS, "limit": 100}))
+            else:
+                items.append(
+                    (
+                        f"{self.page_ref}/conversations",
+                        {"fields": CONVERSATION_FIELDS, "limit": CONVERSATIONS_LIMIT},
+                    )
+                )
+        answers = self.graph.batch(items, "probe")
+        if answers[0].error:
+            raise answers[0].error
+        optional: dict[str, dict[str, Any] | None] = {}
+        for edge, answer in zip(edges, answers[1:], strict=True):
+            if answer.error is None:
+                self.edges[edge] = "ok"
+                optional[edge] = answer.body
+            elif isinstance(answer.error, PermissionMissing):
+                self.edges[edge] = "denied"
+                self.cursor["denied_at"] = iso(self.now)
+                optional[edge] = None
+            else:
+                raise answer.error
+        return answers[0].body, optional
+
+    # -- records --------------------------------------------------------------------------------
+
+    def _records(self, page: dict[str, Any], optional: dict[str, dict[str, Any] | None]) -> FetchResult:
+        page_id = str(require(page, "id", "facebook page"))
+        profile = self._profile(page, page_id)
+        posts: list[Post] = []
+        messages: list[Message] = []
+        replies: list[Reply] = []
+        for raw in self._all(
+            as_dict(page.get("published_posts"), "facebook published_posts"), "published_posts"
+        ):
+            post = self._post(raw)
+            if post.created_at < self.window_start:
+                continue
+            posts.append(post)
+            for comment in self._comments(raw, post.native_id):
+                record = self._comment_record(comment, post, page_id)
+                if isinstance(record, Reply):
+                    replies.append(record)
+                elif record is not None:
+                    messages.append(record)
+        newest = max((record.created_at for record in [*messages, *replies]), default=None)
+        if newest and newest > self.comments_since:
+            self.cursor["comments_since"] = iso(newest)
+
+        scheduled = None
+        if self.edges.get("scheduled_posts") == "ok" and optional.get("scheduled_posts") is not None:
+            scheduled = [
+                self._scheduled(s)
+                for s in as_list(optional["scheduled_posts"].get("data"), "scheduled_posts")
+            ]  # type: ignore[union-attr]
+        elif self.edges.get("scheduled_posts") == "denied":
+            self.ctx.warnings.append(
+                "facebook scheduled_posts: not readable with this token; emergency queue unknown"
+            )
+        if self.edges.get("conversations") == "ok" and optional.get("conversations") is not None:
+            dms, dm_replies = self._conversations(optional["conversations"], page_id)  # type: ignore[arg-type]
+            messages.extend(dms)
+            replies.extend(dm_replies)
+        elif self.edges.get("conversations") == "denied":
+            self.ctx.warnings.append(
+                "facebook conversations: not readable with this token (pages_messaging); DMs not checked"
+            )
+
+        self.cursor.update(page_id=page_id, edges=self.edges)
+        return self.ctx.result(
+            profile=profile,
+            posts=posts,
+            messages=messages,
+            replies=replies,
+            scheduled=scheduled,
+            cursor=self.cursor,
+        )
+
+    def _profile(self, page: dict[str, Any], page_id: str) -> ProfileSnapshot:
+        picture = as_dict(
+            as_dict(page.get("picture"), "facebook picture").get("data"), "facebook picture.data"
+        )
+        about = str(page.get("about") or "")
+        description = str(page.get("description") or "")
+        return ProfileSnapshot(
+            account_id=self.account.id,
+            taken_at=self.now,
+            name=str(page.get("name") or ""),
+            handle=str(page.get("username") or page_id),
+            text="\n\n".join(t for t in (about, description) if t),
+            avatar_fingerprint=avatar_fingerprint(picture.get("url")),
+            url=str(page.get("link") or f"https://www.facebook.com/{page_id}"),
+        )
+
+    def _all(
+        self, edge: dict[str, Any], label: str, stop: Callable[[list[Any]], bool] | None = None
+    ) -> list[Any]:
+        """An edge's items, following `paging.next` while pages are full (bounded)."""
+        items = list(as_list(edge.get("data"), f"facebook {label}"))
+        page = edge
+        for _ in range(MAX_PAGES):
+            next_url = paging_next(page)
+            if not next_url or (stop and stop(as_list(page.get("data"), label))):
+                break
+            page = self.graph.follow(next_url, label)
+            items.extend(as_list(page.get("data"), f"facebook {label}"))
+        return items
+
+    def _post(self, raw: dict[str, Any]) -> Post:
+        post_id = str(require(raw, "id", "facebook post"))
+        where = f"facebook post {post_id}"
+        text = str(raw.get("message") or "")
+        links: list[str] = list(links_in(text))
+        media: list[str] = []
+        has_video = False
+        for attachment in as_list(as_dict(raw.get("attachments"), where).get("data"), where):
+            attachment = as_dict(attachment, where)
+            target = as_dict(attachment.get("target"), where)
+            kind = str(attachment.get("media_type") or attachment.get("type") or "")
+            if kind == "link":
+                links.append(
+                    str(attachment.get("unshimmed_url") or target.get("url") or attachment.get("url") or "")
+                )
+            image = as_dict(as_dict(attachment.get("media"), where).get("image"), where)
+            media.append(str(target.get("id") or strip_query(image.get("src"))))
+            has_video = has_video or "video" in kind
+        status_type = str(raw.get("status_type") or "")
+        kind_: PostKind = "share" if raw.get("parent_id") else "original"
+        language = detect(text)
+        return Post(
+            platform="facebook",
+            native_id=post_id,
+            account_id=self.account.id,
+            created_at=parse_time(require(raw, "created_time", where), where),
+            text=text,
+            url=str(raw.get("permalink_url") or f"https://www.facebook.com/{post_id}"),
+            kind=kind_,
+            language=language.label,
+            language_confidence=language.confidence,
+            links=unique(links),
+            hashtags=hashtags_in(text),
+            media=unique(media),
+            has_video=has_video,
+            live="live" in status_type,
+        )
+
+    def _comments(self, raw: dict[str, Any], post_id: str) -> list[dict[str, Any]]:
+        edge = as_dict(raw.get("comments"), f"facebook post {post_id} comments")
+
+        def older_than_cursor(page: list[Any]) -> bool:
+            last = page[-1] if page else None
+            return (
+                last is None
+                or parse_time(as_dict(last, "comment").get("created_time"), "comment") < self.comments_since
+            )
+
+        comments = self._all(edge, f"post {post_id} comments", stop=older_than_cursor)
+        fresh = []
+        for comment in comments:
+            comment = as_dict(comment, f"facebook post {post_id} comment")
+            created = parse_time(require(comment, "created_time", "facebook comment"), "facebook comment")
+            if created >= self.comments_since - OVERLAP:
+                fresh.append(comment)
+        return fresh
+
+    def _comment_record(self, comment: dict[str, Any], post: Post, page_id: str) -> Message | Reply | None:
+        comment_id = str(require(comment, "id", "facebook comment"))
+        where = f"facebook comment {comment_id}"
+        author = as_dict(comment.get("from"), where)
+        parent = str(as_dict(comment.get("parent"), where).get("id") or "")
+        text = str(comment.get("message") or "")
+        created = parse_time(require(comment, "created_time", where), where)
+        language = detect(text)
+        if str(author.get("id") or "") == page_id:
+            return Reply(
+                platform="facebook",
+                native_id=comment_id,
+                account_id=self.account.id,
+                created_at=created,
+                text=text,
+                in_reply_to=parent or post.native_id,
+                conversation_id=post.native_id,
+                language=language.label,
+                language_confidence=language.confidence,
+            )
+        return Message(
+            platform="facebook",
+            native_id=comment_id,
+            account_id=self.account.id,
+            channel="reply" if parent else "comment",
+            author_id=str(author.get("id") or ""),
+            author_name=str(author.get("name") or ""),
+            created_at=created,
+            text=text,
+            language=language.label,
+            language_confidence=language.confidence,
+            is_enquiry=enquiry(text, language.label),
+            in_reply_to=parent or post.native_id,
+            conversation_id=post.native_id,
+            url=str(comment.get("permalink_url") or ""),
+        )
+
+    def _scheduled(self, raw: Any) -> ScheduledPost:
+        raw = as_dict(raw, "facebook scheduled post")
+        post_id = str(require(raw, "id", "facebook scheduled post"))
+        when = raw.get("scheduled_publish_time")
+        scheduled_for = None
+        if isinstance(when, int | float) or (isinstance(when, str) and when.isdigit()):
+            from datetime import UTC
+
+            scheduled_for = datetime.fromtimestamp(int(when), UTC)
+        elif isinstance(when, str):
+            scheduled_for = parse_time(when, f"facebook scheduled post {post_id}")
+        return ScheduledPost(
+            platform="facebook",
+            native_id=post_id,
+            account_id=self.account.id,
+            scheduled_for=scheduled_for,
+            text=str(raw.get("message") or ""),
+            url=str(raw.get("permalink_url") or ""),
+        )
+
+    def _conversations(self, edge: dict[str, Any], page_id: str) -> tuple[list[Message], list[Reply]]:
+        def older_than_cursor(page: list[Any]) -> bool:
+            last = page[-1] if page else None
+            return (
+                last is None
+                or parse_time(as_dict(last, "conversation").get("updated_time"), "conversation")
+                < self.dm_since
+            )
+
+        messages: list[Message] = []
+        replies: list[Reply] = []
+        last_inbound: dict[str, str] = dict(self.cursor.get("dm_last_inbound") or {})
+        newest = self.dm_since
+        for conversation in self._all(edge, "conversations", stop=older_than_cursor):
+            conversation = as_dict(conversation, "facebook conversation")
+            conversation_id = str(require(conversation, "id", "facebook conversation"))
+            updated = parse_time(require(conversation, "updated_time", conversation_id), conversation_id)
+            if updated < self.dm_since - OVERLAP:
+                continue
+            thread = self._all(
+                as_dict(conversation.get("messages"), conversation_id),
+                f"conversation {conversation_id}",
+                stop=lambda page: bool(page) and _created(page[-1]) < self.dm_since,
+            )
+            for raw in sorted((as_dict(m, conversation_id) for m in thread), key=_created):  # oldest first
+                created = _created(raw)
+                message_id = str(require(raw, "id", "facebook message"))
+                text = str(raw.get("message") or "")
+                author = as_dict(raw.get("from"), message_id)
+                if str(author.get("id") or "") == page_id:
+                    answered = last_inbound.get(conversation_id)
+                    if answered and created >= self.dm_since - OVERLAP:
+                        language = detect(text)
+                        replies.append(
+                            Reply(
+                                platform="facebook",
+                                native_id=message_id,
+                                account_id=self.account.id,
+                                created_at=created,
+                                text=text,
+                                in_reply_to=answered,
+                                conversation_id=conversation_id,
+                                language=language.label,
+                                language_confidence=language.confidence,
+                            )
+                        )
+                    continue
+                last_inbound[conversation_id] = message_id
+                if created < self.dm_since - OVERLAP:
+                    continue
+                newest = max(newest, created)
+                language = detect(text)
+                messages.append(
+                    Message(
+                        platform="facebook",
+                        native_id=message_id,
+                        account_id=self.account.id,
+                        channel="dm",
+                        author_id=str(author.get("id") or ""),
+                        author_name=str(author.get("name") or ""),
+                        created_at=created,
+                        text=text,
+                        language=language.label,
+                        language_confidence=language.confidence,
+                        is_enquiry=True,
+                        conversation_id=conversation_id,
+                        url=f"https://www.facebook.com{conversation.get('link') or ''}"
+                        if conversation.get("link")
+                        else "",
+                    )
+                )
+        newest = max([newest, *(r.created_at for r in replies)])
+        if newest > self.dm_since:
+            self.cursor["dm_since"] = iso(newest)
+        if len(last_inbound) > MAX_TRACKED_CONVERSATIONS:
+            last_inbound = dict(list(last_inbound.items())[-MAX_TRACKED_CONVERSATIONS:])
+        if last_inbound:
+            self.cursor["dm_last_inbound"] = last_inbound
+        return messages, replies
+
+
+def _created(raw: Any) -> datetime:
+    return parse_time(as_dict(raw, "facebook message").get("created_time"), "facebook message created_time")
+
+
+def _since(value: Any, window_start: datetime) -> datetime:
+    """The cursor's time, or the backfill window's start on a first poll (never older than it)."""
+    if not value:
+        return window_start
+    return max(parse_time(value, "cursor"), window_start)

@@ -1,0 +1,255 @@
+"""Instagram professional accounts through the Graph API (facebook-sdk `GraphAPI`, see graph.py).
+
+Endpoints called (host = `platforms.instagram.base_url`, default https://graph.facebook.com; paths
+start with `/{graph_version}`; token as the `access_token` query parameter). This list is the
+sandbox's specification: keep it exact.
+
+Every poll, ONE request:
+
+  GET /{version}/{ig-user-id}?fields=id,username,name,biography,profile_picture_url,
+      media.limit(25){id,caption,media_type,media_product_type,timestamp,permalink,media_url,thumbnail_url,
+      comments.limit(50){id,text,timestamp,username,from{id,username},
+      replies.limit(50){id,text,timestamp,username,from{id,username},parent_id}}}
+
+Paging (bounded): the `paging.next` URL of `media` while the oldest media on the page is still inside
+the backfill window (`policy.backfill`), and of a media's `comments` while the oldest comment is
+newer than the cursor.
+
+Records: media -> Post (has_video for VIDEO/REELS); comments by others -> Message(comment,
+in_reply_to = media id); replies by others -> Message(reply, in_reply_to = the comment); comments
+and replies by the account itself (`from.id` or `username` is the account) -> Reply. Instagram
+DMs (Messenger `platform=instagram`) are not read. Cursor: ig_user_id, username, comments_since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.base import (
+    AuthExpired,
+    ConnectorError,
+    PollContext,
+    Rejected,
+    as_dict,
+    as_list,
+    avatar_fingerprint,
+    detect,
+    enquiry,
+    hashtags_in,
+    iso,
+    links_in,
+    parse_time,
+    require,
+    retry_budget,
+    token_for,
+)
+from connectors.graph import GraphClient, paging_next, strip_query
+from monitor.config import Account, Config
+from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
+
+USER_FIELDS = "id,username,name,biography,profile_picture_url"
+COMMENT_FIELDS = "id,text,timestamp,username,from{id,username}"
+REPLY_FIELDS = f"{COMMENT_FIELDS},parent_id"
+MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink,media_url,thumbnail_url"
+MEDIA_LIMIT = 25
+COMMENTS_LIMIT = 50
+MAX_PAGES = 4
+OVERLAP = timedelta(hours=1)
+VIDEO_TYPES = {"VIDEO", "REELS"}
+
+
+def user_fields() -> str:
+    replies = f"replies.limit({COMMENTS_LIMIT}){{{REPLY_FIELDS}}}"
+    comments = f"comments.limit({COMMENTS_LIMIT}){{{COMMENT_FIELDS},{replies}}}"
+    return f"{USER_FIELDS},media.limit({MEDIA_LIMIT}){{{MEDIA_FIELDS},{comments}}}"
+
+
+class InstagramConnector:
+    platform = "instagram"
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.config = config
+        self.settings = config.platforms.instagram
+        self.transport = session
+        self.sleep = sleep
+
+    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
+        import time
+
+        sleep = self.sleep if self.sleep is not None else time.sleep
+        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
+        try:
+            return self._fetch(ctx, account, dict(cursor), now)
+        except ConnectorError as error:
+            raise ctx.attach(error) from None
+
+    def _fetch(
+        self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
+    ) -> FetchResult:
+        token = token_for(account, "access_token", self.settings.access_token)
+        if not token:
+            raise AuthExpired(f"account {account.id}: no Instagram access token configured")
+        if not account.native_id:
+            raise Rejected(
+                f"account {account.id}: Instagram needs native_id (the IG professional account id)"
+            )
+        graph = GraphClient(self.settings, token, "instagram", ctx, self.transport)
+        window_start = now - self.config.policy.backfill
+        comments_since = (
+            max(parse_time(cursor["comments_since"], "cursor"), window_start)
+            if cursor.get("comments_since")
+            else window_start
+        )
+
+        user = graph.get(account.native_id, {"fields": user_fields()}, "user")
+        user_id = str(require(user, "id", "instagram user"))
+        username = str(user.get("username") or "")
+        profile = ProfileSnapshot(
+            account_id=account.id,
+            taken_at=now,
+            name=str(user.get("name") or ""),
+            handle=username,
+            text=str(user.get("biography") or ""),
+            avatar_fingerprint=avatar_fingerprint(user.get("profile_picture_url")),
+            url=f"https://www.instagram.com/{username}/" if username else "",
+        )
+        media = _follow(
+            graph,
+            as_dict(user.get("media"), "instagram media"),
+            "media",
+            stop=lambda page: not page or _time(page[-1]) < window_start,
+        )
+        posts: list[Post] = []
+        messages: list[Message] = []
+        replies: list[Reply] = []
+        for raw in media:
+            post = self._post(account, raw)
+            if post.created_at < window_start:
+                continue
+            posts.append(post)
+            comments = _follow(
+                graph,
+                as_dict(raw.get("comments"), "instagram comments"),
+                f"media {post.native_id} comments",
+                stop=lambda page: not page or _time(page[-1]) < comments_since,
+            )
+            for comment in comments:
+                comment = as_dict(comment, "instagram comment")
+                thread = [
+                    comment,
+                    *as_list(as_dict(comment.get("replies"), "replies").get("data"), "replies"),
+                ]
+                for item in thread:
+                    record = self._comment(
+                        account, as_dict(item, "instagram reply"), post, comment, user_id, username
+                    )
+                    if record.created_at < comments_since - OVERLAP:
+                        continue
+                    (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
+        newest = max((r.created_at for r in [*messages, *replies]), default=None)
+        if newest and newest > comments_since:
+            cursor["comments_since"] = iso(newest)
+        cursor.update(ig_user_id=user_id, username=username)
+        return ctx.result(profile=profile, posts=posts, messages=messages, replies=replies, cursor=cursor)
+
+    def _post(self, account: Account, raw: Any) -> Post:
+        raw = as_dict(raw, "instagram media")
+        media_id = str(require(raw, "id", "instagram media"))
+        where = f"instagram media {media_id}"
+        text = str(raw.get("caption") or "")
+        language = detect(text)
+        media_type = str(raw.get("media_type") or "")
+        product = str(raw.get("media_product_type") or "")
+        return Post(
+            platform="instagram",
+            native_id=media_id,
+            account_id=account.id,
+            created_at=parse_time(require(raw, "timestamp", where), where),
+            text=text,
+            url=str(raw.get("permalink") or ""),
+            language=language.label,
+            language_confidence=language.confidence,
+            links=links_in(text),
+            hashtags=hashtags_in(text),
+            media=tuple(m for m in (strip_query(raw.get("media_url") or raw.get("thumbnail_url")),) if m),
+            has_video=media_type in VIDEO_TYPES or product in VIDEO_TYPES,
+        )
+
+    def _comment(
+        self,
+        account: Account,
+        raw: dict[str, Any],
+        post: Post,
+        top: dict[str, Any],
+        user_id: str,
+        username: str,
+    ) -> Message | Reply:
+        comment_id = str(require(raw, "id", "instagram comment"))
+        where = f"instagram comment {comment_id}"
+        author = as_dict(raw.get("from"), where)
+        author_name = str(raw.get("username") or author.get("username") or "")
+        author_id = str(author.get("id") or "")
+        is_reply = raw is not top
+        parent = str(raw.get("parent_id") or top.get("id")) if is_reply else ""
+        text = str(raw.get("text") or "")
+        created = parse_time(require(raw, "timestamp", where), where)
+        language = detect(text)
+        own = (author_id and author_id == user_id) or (
+            bool(username) and author_name.lower() == username.lower()
+        )
+        if own:
+            return Reply(
+                platform="instagram",
+                native_id=comment_id,
+                account_id=account.id,
+                created_at=created,
+                text=text,
+                in_reply_to=parent or post.native_id,
+                conversation_id=post.native_id,
+                language=language.label,
+                language_confidence=language.confidence,
+            )
+        return Message(
+            platform="instagram",
+            native_id=comment_id,
+            account_id=account.id,
+            channel="reply" if is_reply else "comment",
+            author_id=author_id or author_name,
+            author_name=author_name,
+            created_at=created,
+            text=text,
+            language=language.label,
+            language_confidence=language.confidence,
+            is_enquiry=enquiry(text, language.label),
+            in_reply_to=parent or post.native_id,
+            conversation_id=post.native_id,
+            url=post.url,
+        )
+
+
+def _time(raw: Any) -> datetime:
+    return parse_time(as_dict(raw, "instagram item").get("timestamp"), "instagram timestamp")
+
+
+def _follow(
+    graph: GraphClient, edge: dict[str, Any], label: str, stop: Callable[[list[Any]], bool]
+) -> list[Any]:
+    items = list(as_list(edge.get("data"), f"instagram {label}"))
+    page = edge
+    for _ in range(MAX_PAGES):
+        next_url = paging_next(page)
+        if not next_url or stop(as_list(page.get("data"), label)):
+            break
+        page = graph.follow(next_url, label)
+        items.extend(as_list(page.get("data"), f"instagram {label}"))
+    return items

@@ -1,0 +1,475 @@
+"""YouTube Data API v3 through google-api-python-client, built from its bundled (static) discovery
+document: the discovery document is never fetched over the network.
+
+Endpoints called (all GET, API key as the `key` query parameter, `alt=json`; host =
+`platforms.youtube.base_url`, default https://www.googleapis.com). Quota units in brackets. This
+list is the sandbox's specification: keep it exact.
+
+1. `/youtube/v3/channels` [1] at most once per PROFILE_REFRESH (the uploads playlist id is kept in
+   the cursor): `part=snippet,contentDetails` and `id={native_id}` (or `forHandle={handle}`).
+   reads: items[].id, snippet.title/customUrl/description/thumbnails.default.url,
+   contentDetails.relatedPlaylists.uploads.
+2. `/youtube/v3/playlistItems` [1] every poll: `part=snippet,contentDetails`, `playlistId={uploads}`,
+   `maxResults=50`, `pageToken` while the page is still newer than the cursor (bounded).
+   reads: items[].contentDetails.videoId/videoPublishedAt, snippet.publishedAt; nextPageToken.
+3. `/youtube/v3/videos` [1 per 50 ids] only for new uploads and, at most every RECHECK, for videos in
+   the backfill window whose captions were "false" or that were live/upcoming:
+   `part=snippet,contentDetails,liveStreamingDetails`, `id={comma-separated ids}`, `maxResults=50`.
+   reads: items[].id, snippet.title/description/publishedAt/liveBroadcastContent,
+   contentDetails.caption ("true"|"false"), liveStreamingDetails (presence).
+4. `/youtube/v3/commentThreads` [1] every poll: `part=snippet,replies`,
+   `allThreadsRelatedToChannelId={channel id}`, `maxResults=100`, `order=time`, `textFormat=plainText`,
+   `pageToken` while threads are newer than the cursor (bounded).
+   reads: items[].id, snippet.videoId, snippet.totalReplyCount, snippet.topLevelComment.{id, snippet.
+   authorChannelId.value, authorDisplayName, textDisplay, publishedAt},
+   replies.comments[] (same fields + parentId).
+5. `/youtube/v3/comments` [1] only for a thread whose totalReplyCount grew beyond the replies inlined in (4):
+   `part=snippet`, `parentId={thread id}`, `maxResults=100`, `textFormat=plainText`.
+
+`search.list` (100 units) is never used. Owner replies are recognised by
+`authorChannelId.value == channel id`. Quota units spent are returned in FetchResult.quota_units
+(monitor.poll adds them to the Pacific-time quota day). Cursor: channel_id, uploads, profile_at,
+profile, last_video_published, video_ids_seen (bounded), recheck {video id: published},
+rechecked_at, comments_since, reply_counts {thread: count} (bounded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httplib2
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from connectors.base import (
+    AuthExpired,
+    BadPayload,
+    ConnectorError,
+    PermissionMissing,
+    PollContext,
+    RateLimited,
+    Rejected,
+    TransientError,
+    as_dict,
+    as_list,
+    avatar_fingerprint,
+    call_with_retries,
+    detect,
+    enquiry,
+    hashtags_in,
+    iso,
+    links_in,
+    parse_time,
+    require,
+    retry_budget,
+    token_for,
+)
+from connectors.http import retry_after_seconds
+from monitor.config import Account, Config
+from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+UNITS = {"channels": 1, "playlistItems": 1, "videos": 1, "commentThreads": 1, "comments": 1}
+PROFILE_REFRESH = timedelta(hours=1)  # channels.list hourly: see docs/CONNECTORS.md (quota)
+RECHECK = timedelta(hours=1)  # captions added later / a live stream ending
+MAX_PAGES = 4
+MAX_SEEN = 200
+MAX_THREADS_TRACKED = 500
+OVERLAP = timedelta(hours=1)
+
+
+def quota_day(moment: datetime) -> str:
+    """YouTube's quota day: it resets at midnight Pacific time."""
+    return moment.astimezone(PACIFIC).date().isoformat()
+
+
+def next_quota_reset(moment: datetime) -> datetime:
+    local = moment.astimezone(PACIFIC)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), PACIFIC)
+    return midnight.astimezone(moment.tzinfo)
+
+
+class YouTubeConnector:
+    platform = "youtube"
+
+    def __init__(self, config: Config, *, session: Any = None, sleep: Callable[[float], None] | None = None):
+        """`session`: an httplib2.Http-like transport (e.g. googleapiclient.http.HttpMockSequence)."""
+        self.config = config
+        self.settings = config.platforms.youtube
+        self.http = session
+        self.sleep = sleep
+
+    def _service(self, account: Account) -> Any:
+        key = token_for(account, "api_key", self.settings.api_key)
+        if not key:
+            raise AuthExpired(f"account {account.id}: no YouTube API key configured")
+        http = self.http or httplib2.Http(timeout=self.settings.timeout.total_seconds())
+        return build(
+            "youtube",
+            "v3",
+            developerKey=key,
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": self.settings.base_url + "/"},
+        )
+
+    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
+        import time
+
+        sleep = self.sleep if self.sleep is not None else time.sleep
+        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
+        try:
+            return _ChannelPoll(self, account, dict(cursor), now, ctx).run()
+        except ConnectorError as error:
+            raise ctx.attach(error) from None
+
+
+class _ChannelPoll:
+    def __init__(
+        self,
+        connector: YouTubeConnector,
+        account: Account,
+        cursor: dict[str, Any],
+        now: datetime,
+        ctx: PollContext,
+    ):
+        self.account = account
+        self.cursor = cursor
+        self.now = now
+        self.ctx = ctx
+        self.yt = connector._service(account)
+        self.window_start = now - connector.config.policy.backfill
+
+    def _execute(self, resource: str, **params: Any) -> dict[str, Any]:
+        request = getattr(self.yt, resource)().list(**params)
+
+        def attempt() -> dict[str, Any]:
+            self.ctx.api_calls += 1
+            self.ctx.http_requests += 1
+            self.ctx.quota_units += UNITS[resource]
+            try:
+                body = request.execute(num_retries=0)
+            except HttpError as exc:
+                raise _map_error(resource, exc, self.now) from None
+            except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
+                raise TransientError(f"youtube {resource}: {type(exc).__name__}") from None
+            except ValueError:
+                raise BadPayload(f"youtube {resource}: response is not JSON (truncated?)") from None
+            if not isinstance(body, dict):
+                raise BadPayload(f"youtube {resource}: response is not a JSON object")
+            return body
+
+        return call_with_retries(self.ctx, attempt)
+
+    # -- plan -----------------------------------------------------------------------------------
+
+    def run(self) -> FetchResult:
+        profile = self._channel_if_due()
+        channel_id = str(self.cursor["channel_id"])
+        posts = self._uploads()
+        messages, replies = self._comments(channel_id)
+        return self.ctx.result(
+            profile=profile, posts=posts, messages=messages, replies=replies, cursor=self.cursor
+        )
+
+    def _channel_if_due(self) -> ProfileSnapshot | None:
+        profile_at = self.cursor.get("profile_at")
+        if (
+            self.cursor.get("uploads")
+            and profile_at
+            and parse_time(profile_at, "cursor") + PROFILE_REFRESH > self.now
+        ):
+            return None
+        if self.account.native_id:
+            body = self._execute("channels", part="snippet,contentDetails", id=self.account.native_id)
+        else:
+            body = self._execute("channels", part="snippet,contentDetails", forHandle=self.account.handle)
+        items = as_list(body.get("items"), "youtube channels items")
+        if not items:
+            raise Rejected(f"youtube channel of account {self.account.id} not found")
+        channel = as_dict(items[0], "youtube channel")
+        snippet = as_dict(require(channel, "snippet", "youtube channel"), "youtube channel snippet")
+        uploads = as_dict(
+            as_dict(require(channel, "contentDetails", "youtube channel"), "contentDetails").get(
+                "relatedPlaylists"
+            ),
+            "relatedPlaylists",
+        ).get("uploads")
+        if not uploads:
+            raise BadPayload("youtube channel: contentDetails.relatedPlaylists.uploads missing")
+        channel_id = str(require(channel, "id", "youtube channel"))
+        thumbnails = as_dict(snippet.get("thumbnails"), "thumbnails")
+        avatar = as_dict(thumbnails.get("default") or thumbnails.get("medium"), "thumbnail").get("url")
+        handle = str(snippet.get("customUrl") or self.account.handle or "")
+        self.cursor.update(channel_id=channel_id, uploads=str(uploads), profile_at=iso(self.now))
+        return ProfileSnapshot(
+            account_id=self.account.id,
+            taken_at=self.now,
+            name=str(snippet.get("title") or ""),
+            handle=handle,
+            text=str(snippet.get("description") or ""),
+            avatar_fingerprint=avatar_fingerprint(avatar),
+            url=f"https://www.youtube.com/channel/{channel_id}",
+        )
+
+    # -- uploads --------------------------------------------------------------------------------
+
+    def _uploads(self) -> list[Post]:
+        seen: list[str] = list(self.cursor.get("video_ids_seen") or [])
+        last = self.cursor.get("last_video_published")
+        since = max(parse_time(last, "cursor"), self.window_start) if last else self.window_start
+        new: dict[str, datetime] = {}
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {
+                "part": "snippet,contentDetails",
+                "playlistId": self.cursor["uploads"],
+                "maxResults": 50,
+            }
+            if token:
+                params["pageToken"] = token
+            body = self._execute("playlistItems", **params)
+            items = [
+                as_dict(i, "youtube playlistItem")
+                for i in as_list(body.get("items"), "youtube playlistItems")
+            ]
+            oldest_on_page = None
+            for item in items:
+                details = as_dict(item.get("contentDetails"), "playlistItem contentDetails")
+                video_id = str(
+                    details.get("videoId")
+                    or as_dict(as_dict(item.get("snippet"), "s").get("resourceId"), "r").get("videoId")
+                    or ""
+                )
+                if not video_id:
+                    raise BadPayload("youtube playlistItem without a video id")
+                published_raw = details.get("videoPublishedAt") or as_dict(
+                    item.get("snippet"), "snippet"
+                ).get("publishedAt")
+                published = parse_time(published_raw, f"youtube playlistItem {video_id}")
+                oldest_on_page = published if oldest_on_page is None else min(oldest_on_page, published)
+                if video_id not in seen and published >= self.window_start:
+                    new[video_id] = published
+            token = body.get("nextPageToken")
+            if not token or oldest_on_page is None or oldest_on_page < since:
+                break
+        recheck: dict[str, str] = {
+            k: v
+            for k, v in dict(self.cursor.get("recheck") or {}).items()
+            if parse_time(v, "cursor") >= self.window_start
+        }
+        rechecked_at = self.cursor.get("rechecked_at")
+        due = (
+            [v for v in recheck if v not in new]
+            if (not rechecked_at or parse_time(rechecked_at, "cursor") + RECHECK <= self.now)
+            else []
+        )
+        ids = [*new, *due]
+        posts: list[Post] = []
+        for start in range(0, len(ids), 50):
+            chunk = ids[start : start + 50]
+            body = self._execute(
+                "videos",
+                part="snippet,contentDetails,liveStreamingDetails",
+                id=",".join(chunk),
+                maxResults=50,
+            )
+            for item in as_list(body.get("items"), "youtube videos items"):
+                post = self._video(as_dict(item, "youtube video"))
+                posts.append(post)
+                if post.video_captions != "yes" or post.live:
+                    recheck[post.native_id] = iso(post.created_at)
+                else:
+                    recheck.pop(post.native_id, None)
+        if due:
+            self.cursor["rechecked_at"] = iso(self.now)
+        seen = [*seen, *(v for v in new if v not in seen)][-MAX_SEEN:]
+        newest = max(new.values(), default=None)
+        if newest and (not last or newest > parse_time(last, "cursor")):
+            self.cursor["last_video_published"] = iso(newest)
+        self.cursor.update(video_ids_seen=seen, recheck=recheck)
+        return posts
+
+    def _video(self, item: dict[str, Any]) -> Post:
+        video_id = str(require(item, "id", "youtube video"))
+        where = f"youtube video {video_id}"
+        snippet = as_dict(require(item, "snippet", where), where)
+        details = as_dict(item.get("contentDetails"), where)
+        title = str(snippet.get("title") or "")
+        description = str(snippet.get("description") or "")
+        text = f"{title}\n\n{description}".strip()
+        caption = str(details.get("caption") or "").lower()
+        broadcast = str(snippet.get("liveBroadcastContent") or "none")
+        language = detect(text)
+        return Post(
+            platform="youtube",
+            native_id=video_id,
+            account_id=self.account.id,
+            created_at=parse_time(require(snippet, "publishedAt", where), where),
+            text=text,
+            url=f"https://www.youtube.com/watch?v={video_id}",
+            kind="original",
+            language=language.label,
+            language_confidence=language.confidence,
+            links=links_in(description),
+            hashtags=hashtags_in(text),
+            has_video=True,
+            video_captions="yes" if caption == "true" else "no" if caption == "false" else "unknown",
+            live=broadcast in {"live", "upcoming"},
+            title=title,
+        )
+
+    # -- comments -------------------------------------------------------------------------------
+
+    def _comments(self, channel_id: str) -> tuple[list[Message], list[Reply]]:
+        last = self.cursor.get("comments_since")
+        since = max(parse_time(last, "cursor"), self.window_start) if last else self.window_start
+        counts: dict[str, int] = dict(self.cursor.get("reply_counts") or {})
+        messages: list[Message] = []
+        replies: list[Reply] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {
+                "part": "snippet,replies",
+                "allThreadsRelatedToChannelId": channel_id,
+                "maxResults": 100,
+                "order": "time",
+                "textFormat": "plainText",
+            }
+            if token:
+                params["pageToken"] = token
+            body = self._execute("commentThreads", **params)
+            threads = [
+                as_dict(t, "youtube commentThread")
+                for t in as_list(body.get("items"), "commentThreads items")
+            ]
+            oldest = None
+            for thread in threads:
+                thread_id = str(require(thread, "id", "youtube commentThread"))
+                snippet = as_dict(require(thread, "snippet", thread_id), thread_id)
+                top = as_dict(require(snippet, "topLevelComment", thread_id), thread_id)
+                video_id = str(snippet.get("videoId") or "")
+                inline = [
+                    as_dict(c, thread_id)
+                    for c in as_list(as_dict(thread.get("replies"), thread_id).get("comments"), thread_id)
+                ]
+                total = int(snippet.get("totalReplyCount") or 0)
+                if total > len(inline) and counts.get(thread_id) != total:
+                    inline = self._all_replies(thread_id)
+                counts[thread_id] = total
+                top_record = self._comment(top, channel_id, video_id, thread_id, parent="")
+                oldest = top_record.created_at if oldest is None else min(oldest, top_record.created_at)
+                for record in [
+                    top_record,
+                    *(self._comment(c, channel_id, video_id, thread_id, thread_id) for c in inline),
+                ]:
+                    if record.created_at < since - OVERLAP:
+                        continue
+                    (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
+            token = body.get("nextPageToken")
+            if not token or oldest is None or oldest < since:
+                break
+        newest = max((r.created_at for r in [*messages, *replies]), default=None)
+        if newest and newest > since:
+            self.cursor["comments_since"] = iso(newest)
+        if len(counts) > MAX_THREADS_TRACKED:
+            counts = dict(list(counts.items())[-MAX_THREADS_TRACKED:])
+        self.cursor["reply_counts"] = counts
+        return messages, replies
+
+    def _all_replies(self, thread_id: str) -> list[dict[str, Any]]:
+        comments: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {
+                "part": "snippet",
+                "parentId": thread_id,
+                "maxResults": 100,
+                "textFormat": "plainText",
+            }
+            if token:
+                params["pageToken"] = token
+            body = self._execute("comments", **params)
+            comments.extend(
+                as_dict(c, "youtube comment") for c in as_list(body.get("items"), "comments items")
+            )
+            token = body.get("nextPageToken")
+            if not token:
+                break
+        return comments
+
+    def _comment(
+        self, comment: dict[str, Any], channel_id: str, video_id: str, thread_id: str, parent: str
+    ) -> Message | Reply:
+        comment_id = str(require(comment, "id", "youtube comment"))
+        where = f"youtube comment {comment_id}"
+        snippet = as_dict(require(comment, "snippet", where), where)
+        author_id = str(as_dict(snippet.get("authorChannelId"), where).get("value") or "")
+        text = str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")  # raw text when given
+        created = parse_time(require(snippet, "publishedAt", where), where)
+        parent = str(snippet.get("parentId") or parent)
+        language = detect(text)
+        if author_id == channel_id:
+            return Reply(
+                platform="youtube",
+                native_id=comment_id,
+                account_id=self.account.id,
+                created_at=created,
+                text=text,
+                in_reply_to=parent or video_id,
+                conversation_id=thread_id,
+                language=language.label,
+                language_confidence=language.confidence,
+            )
+        return Message(
+            platform="youtube",
+            native_id=comment_id,
+            account_id=self.account.id,
+            channel="reply" if parent else "comment",
+            author_id=author_id,
+            author_name=str(snippet.get("authorDisplayName") or ""),
+            created_at=created,
+            text=text,
+            language=language.label,
+            language_confidence=language.confidence,
+            is_enquiry=enquiry(text, language.label),
+            in_reply_to=parent or video_id,
+            conversation_id=thread_id,
+            url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else "",
+        )
+
+
+def _map_error(resource: str, exc: HttpError, now: datetime) -> ConnectorError:
+    """Google's error envelope ({"error": {"code", "errors": [{"domain", "reason"}]}}) as a typed error."""
+    status = int(getattr(exc.resp, "status", 0) or 0)
+    reason, domain, message = "", "", ""
+    try:
+        import json
+
+        body = json.loads(exc.content.decode("utf-8") if isinstance(exc.content, bytes) else exc.content)
+        error = as_dict(body.get("error"), "error") if isinstance(body, dict) else {}
+        first = as_dict((as_list(error.get("errors"), "errors") or [{}])[0], "errors[0]")
+        reason, domain = str(first.get("reason") or ""), str(first.get("domain") or "")
+        message = str(error.get("message") or first.get("message") or "")
+    except (ValueError, ConnectorError, AttributeError):
+        pass
+    where = f"youtube {resource}: HTTP {status} {domain}/{reason} {message}".rstrip()
+    if reason in {"quotaExceeded", "dailyLimitExceeded"}:
+        until = next_quota_reset(now)
+        return RateLimited(f"{where}; quota resets {iso(until)}", until=until, bucket="youtube:quota")
+    if reason in {"rateLimitExceeded", "userRateLimitExceeded"}:
+        return TransientError(where, retry_after_seconds(exc.resp, now))
+    if status == 401 or reason in {"keyInvalid", "keyExpired", "authError", "ipRefererBlocked"}:
+        return AuthExpired(where)
+    if status == 429:
+        wait = retry_after_seconds(exc.resp, now) or 60.0
+        return RateLimited(where, until=now + timedelta(seconds=wait), bucket="youtube:429")
+    if status == 403:
+        return PermissionMissing(where)
+    if status >= 500:
+        return TransientError(where, retry_after_seconds(exc.resp, now))
+    return Rejected(where)
