@@ -1,0 +1,53 @@
+"""`socialmon demo [--emergency-drill] [--dir DIR] [--json]`: the whole pipeline against the sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from monitor.cli.common import EXIT_FINDINGS, fail, handle_errors
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default="socialmon-demo",
+    show_default=True,
+    help="Where the demo writes its database, digest, delivered messages and log (emptied first).",
+)
+@click.option("--emergency-drill", "drill", is_flag=True, help="Rehearse an emergency end to end instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@handle_errors
+def demo(directory: str, drill: bool, as_json: bool) -> None:
+    """Run the whole pipeline on this machine against the bundled sandbox.
+
+    No credentials and no network: the sandbox, a mail sink and a Teams receiver listen on
+    127.0.0.1, the data goes to SQLite in --dir. See docs/DEMO.md.
+    """
+    from monitor.demo import DemoError, format_drill, format_summary, run_demo, run_drill
+
+    try:
+        if drill:
+            drill_result = run_drill(directory)
+            if as_json:
+                out = drill_result.to_json()
+                click.echo(json.dumps(out))
+            else:
+                click.echo(format_drill(drill_result))
+            if (
+                drill_result.latency_s is None
+                or drill_result.redirect_alerted
+                or drill_result.redirect_findings
+            ):
+                raise SystemExit(EXIT_FINDINGS)
+            return
+        result = run_demo(directory)
+    except DemoError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        click.echo(format_summary(result))

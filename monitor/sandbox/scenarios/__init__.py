@@ -1,0 +1,1 @@
+"""Built-in sandbox scenarios (YAML) and the demo configuration."""

@@ -1,0 +1,269 @@
+"""The sandbox HTTP server: X API v2, Graph API and YouTube Data API v3 on one loopback port.
+
+Routing by path: `/2/...` is X, `/youtube/v3/...` is YouTube, `/_admin/...` drives the sandbox,
+anything else is the Graph API (`/v25.0/{id}`, `/{id}/{edge}`, batch `POST /`). Each platform
+client points its `base_url` here and keeps its normal HTTP code.
+
+Failure modes (per account, from the scenario or `POST /_admin/failure`) answer in the
+platform's own form:
+
+- rate_limited: X 429 with `x-rate-limit-reset`; Graph 400, code 80001, with the
+  `x-business-use-case-usage` header (`estimated_time_to_regain_access`); YouTube 403 `quotaExceeded`.
+- auth_expired: X 401 problem; Graph 400, code 190 / subcode 463 ("Session has expired");
+  YouTube 401 `authError` (400 `keyInvalid` when the request used an API key).
+- permission_missing: X 403 problem; Graph 403, code 10; YouTube 403 `forbidden`.
+- server_error: X 500 problem; Graph 500, code 1, `is_transient`; YouTube 500 `backendError`.
+- truncated: 200 with the first half of the JSON body (all platforms).
+
+Admin endpoints (JSON in, JSON out; the server listens on loopback only):
+
+    GET  /_admin/state                     accounts with native ids, counts, failure modes
+    GET  /_admin/requests?since=N          the request log (method, path, account, status)
+    POST /_admin/posts      {account, text, at?, ref?, media?, video?, kind?, links?, title?}
+    POST /_admin/messages   {account, channel, text, author?, post?, parent?, at?, reply?}
+    POST /_admin/replies    {account, message, text, at?}
+    POST /_admin/profile    {account, name?, handle?, bio?, description?, avatar?, website?}
+    POST /_admin/scheduled  {account, text, at}
+    POST /_admin/failure    {account, mode | null, times?, retry_after?, only?, status?}
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from monitor.sandbox.graph_api import GraphApi
+from monitor.sandbox.http import Request, Response
+from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure
+from monitor.sandbox.x_api import XApi
+from monitor.sandbox.youtube_api import YouTubeApi
+
+MAX_BODY = 1024 * 1024
+LOG_SIZE = 5000
+
+
+class SandboxServer:
+    """Serve a scenario on loopback; `start()` returns once the port is bound."""
+
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0):
+        if host not in {"127.0.0.1", "localhost", "::1"} and not host.startswith("127."):
+            raise ValueError("the sandbox listens on loopback only")
+        self.world = world
+        self.x = XApi(world)
+        self.graph = GraphApi(world, dispatch=self.dispatch)
+        self.youtube = YouTubeApi(world)
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
+        self._count = 0
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="socialmon-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def platform_of(self, request: Request) -> Any:
+        if request.path.startswith("/2/"):
+            return self.x
+        if request.path.startswith("/youtube/"):
+            return self.youtube
+        return self.graph
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one platform request, applying the account's failure mode first."""
+        if request.path.startswith("/_admin/"):
+            return self.admin(request)
+        api = self.platform_of(request)
+        with self.world.lock:
+            account = api.account_for(request)
+            failure = account.failure if account else None
+            if failure and failure.matches(request.path) and failure.mode != "truncated":
+                self._spend(account, failure)
+                response: Response = api.failure(failure, request)
+                response.account = account
+                return response
+        response = api.handle(request)
+        response.account = response.account or account
+        if failure and failure.mode == "truncated" and failure.matches(request.path):
+            with self.world.lock:
+                self._spend(account, failure)
+            body = response.encoded()
+            response.body = body[: max(len(body) // 2, 1)]
+        return response
+
+    @staticmethod
+    def _spend(account: SAccount | None, failure: Any) -> None:
+        if account is not None and failure.times is not None:
+            failure.times -= 1
+            if failure.times <= 0:
+                account.failure = None
+
+    def record(self, request: Request, response: Response) -> None:
+        with self.world.lock:
+            self._count += 1
+            self.log.append(
+                {
+                    "n": self._count,
+                    "at": request.now.isoformat(),
+                    "method": request.method,
+                    "path": request.path,
+                    "query": {k: v for k, v in request.query.items() if k not in {"access_token", "key"}},
+                    "account": response.account.key if response.account else None,
+                    "status": response.status,
+                }
+            )
+
+    # -- admin ----------------------------------------------------------------------------
+
+    def admin(self, request: Request) -> Response:
+        action = request.path.removeprefix("/_admin/").strip("/")
+        try:
+            if request.method == "GET" and action == "state":
+                return Response(200, self.state())
+            if request.method == "GET" and action == "requests":
+                since = request.int_param("since", 0)
+                with self.world.lock:
+                    return Response(200, {"requests": [r for r in self.log if r["n"] > since]})
+            if request.method != "POST":
+                return Response(404, {"error": f"no admin endpoint {request.method} /_admin/{action}"})
+            spec = json.loads(request.body or b"{}")
+            if not isinstance(spec, dict):
+                raise ScenarioError("the body must be a JSON object")
+            with self.world.lock:
+                return self._admin_change(action, spec, request.now)
+        except (ScenarioError, ValueError) as exc:
+            return Response(400, {"error": str(exc)})
+
+    def _admin_change(self, action: str, spec: dict[str, Any], now: datetime) -> Response:
+        world = self.world
+        account = world.account(str(spec.get("account", "")))
+        fields = {k: v for k, v in spec.items() if k != "account"}
+        if action == "posts":
+            post = world.add_post(account, fields, "post", now)
+            return Response(201, {"id": post.id, "ref": post.ref, "at": post.at.isoformat()})
+        if action == "messages":
+            message = world.add_message(account, fields, "message", now)
+            return Response(201, {"id": message.id, "ref": message.ref, "at": message.at.isoformat()})
+        if action == "replies":
+            target = account.message(world.find_ref(account, str(fields.pop("message", ""))))
+            if target is None:
+                raise ScenarioError("replies: `message` names no inbound message")
+            reply = world.add_reply(account, target, fields, "reply", now)
+            return Response(201, {"id": reply.id, "at": reply.at.isoformat()})
+        if action == "profile":
+            world.change_profile(account, fields, "profile")
+            return Response(200, {"account": account.key})
+        if action == "scheduled":
+            item = world.add_scheduled(account, fields, "scheduled", now)
+            return Response(201, {"id": item.id, "at": item.at.isoformat()})
+        if action == "failure":
+            account.failure = None if not fields.get("mode") else parse_failure(fields, "failure")
+            return Response(200, {"account": account.key, "mode": fields.get("mode")})
+        return Response(404, {"error": f"no admin endpoint POST /_admin/{action}"})
+
+    def state(self) -> dict[str, Any]:
+        with self.world.lock:
+            return {
+                "scenario": self.world.name,
+                "loaded_at": self.world.loaded_at.isoformat(),
+                "accounts": [
+                    {
+                        "key": a.key,
+                        "platform": a.platform,
+                        "native_id": a.native_id,
+                        "handle": a.handle,
+                        "name": a.name,
+                        "posts": len(a.posts),
+                        "inbox": len(a.inbox),
+                        "scheduled": len(a.scheduled),
+                        "failure": a.failure.mode if a.failure else None,
+                    }
+                    for a in self.world.accounts.values()
+                ],
+            }
+
+
+def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "socialmon-sandbox"
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
+            self._serve()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log keeps it
+            return
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(Response(413, {"error": "request body too large"}))
+                return
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            request = Request(
+                method=self.command,
+                path=split.path or "/",
+                query=dict(parse_qsl(split.query, keep_blank_values=True)),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                base_url=f"http://{self.headers.get('Host') or server.url.removeprefix('http://')}",
+                now=datetime.now(UTC),
+            )
+            try:
+                response = server.dispatch(request)
+            except Exception as exc:  # a sandbox bug must show as a 500, not a hung client
+                response = Response(500, {"error": f"sandbox error: {type(exc).__name__}: {exc}"})
+            server.record(request, response)
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            body = response.encoded()
+            self.send_response(response.status)
+            headers = {"content-type": "application/json; charset=UTF-8", **response.headers}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
