@@ -16,7 +16,8 @@ list is the sandbox's specification: keep it exact.
    the backfill window whose captions were "false" or that were live/upcoming:
    `part=snippet,contentDetails,liveStreamingDetails`, `id={comma-separated ids}`, `maxResults=50`.
    reads: items[].id, snippet.title/description/publishedAt/liveBroadcastContent,
-   contentDetails.caption ("true"|"false"), liveStreamingDetails (presence).
+   contentDetails.caption ("true"|"false"), liveStreamingDetails (presence: the video was streamed
+   live, so it is exempt from captions even after the stream ended).
 4. `/youtube/v3/commentThreads` [1] every poll: `part=snippet,replies`,
    `allThreadsRelatedToChannelId={channel id}`, `maxResults=100`, `order=time`, `textFormat=plainText`,
    `pageToken` while threads are newer than the cursor (bounded).
@@ -319,7 +320,9 @@ class _ChannelPoll:
             hashtags=hashtags_in(text),
             has_video=True,
             video_captions="yes" if caption == "true" else "no" if caption == "false" else "unknown",
-            live=broadcast in {"live", "upcoming"},
+            # Streamed live (now, soon, or a finished stream's recording): the policy exempts live
+            # streams from captions (transcript on request), so a past stream's recording is too.
+            live=broadcast in {"live", "upcoming"} or "liveStreamingDetails" in item,
             title=title,
         )
 

@@ -197,3 +197,21 @@ def test_forbidden_is_permission_missing(server: RecordingServer) -> None:
     server.add("GET", f"{V3}/commentThreads", body, status=403)
     with pytest.raises(PermissionMissing):
         connector(server).fetch(account(), {}, NOW)
+
+
+def test_recording_of_a_finished_live_stream_counts_as_live(server: RecordingServer) -> None:
+    videos = load("youtube/videos_list_content_details_caption.json")
+    # synthetic edit: the stream has ended (liveBroadcastContent "none") but it was streamed live
+    item = next(v for v in videos["items"] if v["id"] == "D-lhorsDlUQ")
+    item["snippet"]["liveBroadcastContent"] = "none"
+    item["contentDetails"]["caption"] = "false"
+    item["liveStreamingDetails"] = {"actualStartTime": "2019-11-20T10:00:00Z", "actualEndTime": "2019-11-20T11:00:00Z"}
+    server.add("GET", f"{V3}/channels", channels())
+    server.add("GET", f"{V3}/playlistItems", load("youtube/playlist_items_list_page1.json"))
+    server.add("GET", f"{V3}/playlistItems", load("youtube/playlist_items_list_page2_last.json"))
+    server.add("GET", f"{V3}/videos", videos)
+    server.add("GET", f"{V3}/commentThreads", load("youtube/comment_threads_by_video_with_replies.json"))
+
+    [video] = connector(server).fetch(account(), {}, NOW).posts
+
+    assert (video.video_captions, video.live) == ("no", True)  # exempt from video-captions
