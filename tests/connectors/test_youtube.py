@@ -205,7 +205,10 @@ def test_recording_of_a_finished_live_stream_counts_as_live(server: RecordingSer
     item = next(v for v in videos["items"] if v["id"] == "D-lhorsDlUQ")
     item["snippet"]["liveBroadcastContent"] = "none"
     item["contentDetails"]["caption"] = "false"
-    item["liveStreamingDetails"] = {"actualStartTime": "2019-11-20T10:00:00Z", "actualEndTime": "2019-11-20T11:00:00Z"}
+    item["liveStreamingDetails"] = {
+        "actualStartTime": "2019-11-20T10:00:00Z",
+        "actualEndTime": "2019-11-20T11:00:00Z",
+    }
     server.add("GET", f"{V3}/channels", channels())
     server.add("GET", f"{V3}/playlistItems", load("youtube/playlist_items_list_page1.json"))
     server.add("GET", f"{V3}/playlistItems", load("youtube/playlist_items_list_page2_last.json"))
