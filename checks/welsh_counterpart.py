@@ -1,0 +1,142 @@
+"""welsh-counterpart: each post has a version in the other language, posted at about the same time.
+
+- Bilingual account: an English-only post (`en`; a `cy+en` post is already bilingual) needs a
+  Welsh (`cy`) post on the same account within the window (policy.counterpart_window, default
+  30 min, before or after). Missing Welsh is high.
+- Paired accounts: a post on the English account needs a Welsh or bilingual post on its Welsh
+  pair within the window (missing Welsh: high); a Welsh post on the Welsh account needs an
+  English or bilingual post on its English pair (missing English: low).
+- Exempt accounts (audience outside Wales) are skipped and listed as exempt.
+
+Matching is one-to-one: one Welsh post clears at most one English post. Candidate pairs within
+the window are ranked by what they share (links, media, hashtags) and then by how close in time
+they are, and taken greedily. Each account of a pair is judged from its own side with the same
+ranking, so the two sides agree except on exact ties.
+Only originals and quotes are judged (replies and plain shares are conversations and other
+people's content). Posts whose language is `unknown` (a link, an emoji) or `other` are not judged.
+A post younger than the window is not yet a finding; a post older than the look-back is no
+longer tracked (its finding, if any, resolves saying so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from checks.base import Check, CheckContext, excerpt, post_subject, span, subject_native_id, when
+from monitor.models import Finding, Post
+
+JUDGED_KINDS = ("original", "quote")
+
+
+def _shared_features(a: Post, b: Post) -> int:
+    links = len(set(a.links) & set(b.links))
+    media = len(set(a.media) & set(b.media))
+    tags = len({t.lower() for t in a.hashtags} & {t.lower() for t in b.hashtags})
+    return links * 4 + media * 4 + tags
+
+
+def match_counterparts(
+    needing: Sequence[Post], offering: Sequence[Post], window: timedelta
+) -> dict[tuple[str, str], Post]:
+    """A one-to-one matching of posts needing a counterpart to posts that can be one."""
+    if not needing or not offering:
+        return {}
+    offer_sorted = sorted(offering, key=lambda p: p.created_at)
+    times = [p.created_at for p in offer_sorted]
+    candidates: list[tuple[int, timedelta, str, str, Post, Post]] = []
+    from bisect import bisect_left, bisect_right
+
+    for post in needing:
+        lo = bisect_left(times, post.created_at - window)
+        hi = bisect_right(times, post.created_at + window)
+        for other in offer_sorted[lo:hi]:
+            gap = abs(other.created_at - post.created_at)
+            score = -_shared_features(post, other)
+            candidates.append((score, gap, post.native_id, other.native_id, post, other))
+    candidates.sort(key=lambda c: c[:4])
+    matched: dict[tuple[str, str], Post] = {}
+    taken: set[tuple[str, str]] = set()
+    for *_, post, other in candidates:
+        key, other_key = (post.platform, post.native_id), (other.platform, other.native_id)
+        if key in matched or other_key in taken:
+            continue
+        matched[key] = other
+        taken.add(other_key)
+    return matched
+
+
+class WelshCounterpartCheck(Check):
+    id = "welsh-counterpart"
+    title = "Post without a version in the other language"
+    policy_section = (
+        "Language Policy - “messages must be posted in both languages simultaneously and to a similar "
+        "standard in both content and style”"
+    )
+    severity = "high"
+
+    def exemption(self, ctx: CheckContext) -> str | None:
+        language = ctx.account.language
+        if language.mode == "exempt":
+            return getattr(language, "reason", "exempt")
+        return None
+
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        if self.exemption(ctx) is not None:
+            return []
+        mode = ctx.account.language.mode
+        if mode == "bilingual":
+            needing = self._judged(ctx, ctx.posts, {"en"})
+            offering = [p for p in ctx.posts if p.language == "cy" and p.kind in JUDGED_KINDS]
+            return self._missing(ctx, needing, offering, "Welsh", "the same account", "high")
+        if ctx.pair is None:
+            return []
+        if ctx.account.own_language == "en":
+            needing = self._judged(ctx, ctx.posts, {"en"})
+            offering = [p for p in ctx.pair_posts if p.language in ("cy", "cy+en") and p.kind in JUDGED_KINDS]
+            return self._missing(ctx, needing, offering, "Welsh", f"its Welsh pair {ctx.pair.id}", "high")
+        needing = self._judged(ctx, ctx.posts, {"cy"})
+        offering = [p for p in ctx.pair_posts if p.language in ("en", "cy+en") and p.kind in JUDGED_KINDS]
+        return self._missing(ctx, needing, offering, "English", f"its English pair {ctx.pair.id}", "low")
+
+    def _judged(self, ctx: CheckContext, posts: Sequence[Post], languages: set[str]) -> list[Post]:
+        horizon = ctx.now - ctx.lookback
+        return [
+            p for p in posts if p.kind in JUDGED_KINDS and p.language in languages and p.created_at >= horizon
+        ]
+
+    def _missing(
+        self,
+        ctx: CheckContext,
+        needing: list[Post],
+        offering: list[Post],
+        language: str,
+        where: str,
+        severity: str,
+    ) -> list[Finding]:
+        window = ctx.counterpart_window
+        matched = match_counterparts(needing, offering, window)
+        findings = []
+        for post in needing:
+            since: datetime = post.created_at + window
+            if ctx.now < since or (post.platform, post.native_id) in matched:
+                continue
+            detail = (
+                f"Post of {when(post.created_at, ctx)} {excerpt(post.text, 70)} has no {language} version on "
+                f"{where} within {span(window)}. Publish the {language} version alongside it."
+            )
+            findings.append(
+                self.finding(ctx, post_subject(post), since, detail, url=post.url, severity=severity)  # type: ignore[arg-type]
+            )
+        return findings
+
+    def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
+        native_id = subject_native_id(subject)
+        post = next((p for p in ctx.posts if p.native_id == native_id), None)
+        if post is None or post.created_at < ctx.now - ctx.lookback:
+            return f"older than the {span(ctx.lookback)} look-back: no longer tracked"
+        if self.exemption(ctx) is not None:
+            return "the account is now exempt"
+        if post.language not in ("en", "cy"):
+            return f"the post is now classed as {post.language}"
+        return "counterpart posted"

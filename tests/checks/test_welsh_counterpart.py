@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from check_factories import NOW, account, ago, context, post
+
+from checks.welsh_counterpart import WelshCounterpartCheck, match_counterparts
+
+CHECK = WelshCounterpartCheck()
+EN_ACCOUNT = account(id="dept-en", language={"mode": "paired", "pair": "dept-cy", "lang": "en"})
+CY_ACCOUNT = account(
+    id="dept-cy", handle="AdranX", language={"mode": "paired", "pair": "dept-en", "lang": "cy"}
+)
+
+
+def at(minutes_ago: float) -> dict:  # type: ignore[type-arg]
+    return {"at": NOW - timedelta(minutes=minutes_ago)}
+
+
+@pytest.mark.parametrize(
+    ("case", "posts", "expected"),
+    [
+        (
+            "English with Welsh 10 min later",
+            [post("Open day", "en", **at(120)), post("Diwrnod agored", "cy", **at(110))],
+            0,
+        ),
+        (
+            "Welsh first, English 25 min later",
+            [post("Diwrnod", "cy", **at(125)), post("Open", "en", **at(100))],
+            0,
+        ),
+        ("English alone", [post("Open day", "en", **at(120))], 1),
+        (
+            "Welsh 45 min later is too late",
+            [post("Open", "en", **at(120)), post("Agored", "cy", **at(75))],
+            1,
+        ),
+        ("bilingual post needs nothing", [post("Diwrnod agored / Open day", "cy+en", **at(120))], 0),
+        ("English younger than the window: not yet", [post("Open day", "en", **at(20))], 0),
+        ("replies are not judged", [post("Thanks!", "en", kind="reply", **at(120))], 0),
+        ("shares are not judged", [post("RT", "en", kind="share", **at(120))], 0),
+        ("unknown language not judged", [post("https://bangor.ac.uk", "unknown", **at(120))], 0),
+        (
+            "one Welsh post cannot clear two English posts",
+            [post("A", "en", **at(120)), post("B", "en", **at(118)), post("A cy", "cy", **at(119))],
+            1,
+        ),
+        ("older than the look-back is no longer judged", [post("Old", "en", at=ago(days=15))], 0),
+    ],
+)
+def test_bilingual_account(case: str, posts: list, expected: int) -> None:  # type: ignore[type-arg]
+    findings = CHECK.evaluate(context(account(), posts=posts))
+    assert len(findings) == expected, case
+    for finding in findings:
+        assert finding.severity == "high" and "no Welsh version" in finding.detail
+
+
+def test_since_is_the_end_of_the_window() -> None:
+    english = post("Open day", "en", **at(120))
+    (finding,) = CHECK.evaluate(context(posts=[english]))
+    assert finding.since == english.created_at + timedelta(minutes=30)
+    assert finding.subject == f"post:x:{english.native_id}" and finding.url == english.url
+
+
+def test_matching_prefers_shared_links_media_and_hashtags() -> None:
+    a = post("Graduation", "en", links=("https://bangor.ac.uk/graddio",), **at(120))
+    b = post("Research news", "en", hashtags=("Ymchwil",), **at(119))
+    welsh_for_a = post("Graddio", "cy", links=("https://bangor.ac.uk/graddio",), **at(100))
+    welsh_for_b = post("Newyddion ymchwil", "cy", hashtags=("ymchwil",), **at(121))
+    matched = match_counterparts([a, b], [welsh_for_a, welsh_for_b], timedelta(minutes=30))
+    assert matched[("x", a.native_id)] is welsh_for_a
+    assert matched[("x", b.native_id)] is welsh_for_b
+    # By time alone b would have taken welsh_for_a's place... which a needs: shared features win.
+    findings = CHECK.evaluate(context(posts=[a, b, welsh_for_a, welsh_for_b]))
+    assert findings == []
+
+
+def test_paired_accounts_missing_welsh_is_high_missing_english_is_low() -> None:
+    english = post("Open day", "en", account_id="dept-en", **at(120))
+    welsh = post("Darlith", "cy", account_id="dept-cy", **at(300))
+    (missing_welsh,) = CHECK.evaluate(
+        context(EN_ACCOUNT, posts=[english], pair=CY_ACCOUNT, pair_posts=[welsh])
+    )
+    assert missing_welsh.severity == "high" and "dept-cy" in missing_welsh.detail
+    (missing_english,) = CHECK.evaluate(
+        context(CY_ACCOUNT, posts=[welsh], pair=EN_ACCOUNT, pair_posts=[english])
+    )
+    assert missing_english.severity == "low" and "no English version" in missing_english.detail
+
+
+def test_paired_accounts_cleared_across_the_pair() -> None:
+    english = post("Open day", "en", account_id="dept-en", **at(120))
+    welsh = post("Diwrnod agored", "cy", account_id="dept-cy", **at(115))
+    assert CHECK.evaluate(context(EN_ACCOUNT, posts=[english], pair=CY_ACCOUNT, pair_posts=[welsh])) == []
+    assert CHECK.evaluate(context(CY_ACCOUNT, posts=[welsh], pair=EN_ACCOUNT, pair_posts=[english])) == []
+    # A Welsh post on the English account itself does not count for a pair.
+    own_welsh = post("Diwrnod agored", "cy", account_id="dept-en", **at(115))
+    assert CHECK.evaluate(context(EN_ACCOUNT, posts=[english, own_welsh], pair=CY_ACCOUNT, pair_posts=[]))
+
+
+def test_exempt_accounts_are_skipped_and_listed() -> None:
+    exempt = account(language={"mode": "exempt", "reason": "recruits students in China"})
+    ctx = context(exempt, posts=[post("Open day", "en", **at(120))])
+    assert CHECK.evaluate(ctx) == []
+    assert CHECK.exemption(ctx) == "recruits students in China"
+    assert CHECK.exemption(context(account())) is None
+
+
+def test_resolution_reasons() -> None:
+    english = post("Open day", "en", **at(120))
+    welsh = post("Diwrnod agored", "cy", **at(110))
+    assert (
+        CHECK.resolution_reason(context(posts=[english, welsh]), f"post:x:{english.native_id}")
+        == "counterpart posted"
+    )
+    old = post("Old", "en", at=ago(days=20))
+    assert "look-back" in CHECK.resolution_reason(context(posts=[old]), f"post:x:{old.native_id}")
