@@ -107,8 +107,10 @@ class EmergencyPostingCheck(Check):
             return []
         findings = []
         limit = ctx.policy.redirect_max_chars
+        # Platforms give post times in whole seconds: a post in the declaration's own second counts.
+        start = emergency.started_at.replace(microsecond=0)
         for post in ctx.posts:
-            if post.created_at < emergency.started_at:
+            if post.created_at < start:
                 continue
             if is_permitted_redirect(post, ctx.central_accounts, limit):
                 continue
