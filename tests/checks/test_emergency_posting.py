@@ -118,5 +118,7 @@ def test_a_post_in_the_declarations_own_second_counts() -> None:
     # Platforms give whole seconds; the declaration has microseconds.
     declared = Emergency(started_at=ago(hours=2).replace(microsecond=750_000), reason="lockdown")
     same_second = post("Open day!", at=declared.started_at.replace(microsecond=0))
-    findings = CHECK.evaluate(context(account(), emergency=declared, posts=[same_second], central_accounts=CENTRALS))
+    findings = CHECK.evaluate(
+        context(account(), emergency=declared, posts=[same_second], central_accounts=CENTRALS)
+    )
     assert len(findings) == 1
