@@ -1,0 +1,532 @@
+"""The daily compliance digest: data (`build_digest`), rendering (`render_digest`), scheduling.
+
+Per account: days since the last original post, Welsh parity over the last WINDOW (share of posts
+that are Welsh or have a Welsh version within the counterpart window; paired accounts are counted
+across the pair), open findings by check, and the median reply time in the account's working
+hours; then findings opened and resolved since the last digest, and any emergency in that period.
+
+The next due time per digest route is a row in `schedule_state` ("digest:<route>"), advanced with
+a conditional UPDATE in the same transaction that queues the digest in the outbox: a digest
+missed while the service was down is queued once on start, never twice and never not at all.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from monitor.config import Account, Config, PairedLanguage
+from monitor.db import EmergencyRow, FindingRow, MessageRow, PostRow, ReplyRow, ScheduleStateRow
+from monitor.logs import get_logger
+from monitor.notifiers.text import one_line, truncate
+
+WINDOW = timedelta(days=7)  # parity and reply time look back this far
+MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
+WELSH = frozenset({"cy", "cy+en"})
+LANGUAGES_COUNTED = frozenset({"cy", "en", "cy+en"})  # "other"/"unknown" (e.g. image-only) are left out
+
+log = get_logger(component="digest")
+
+
+@dataclass
+class AccountLine:
+    account_id: str
+    label: str
+    platform: str
+    role: str
+    last_post: str  # local time or "never"
+    days_since_post: int | None
+    parity: float | None  # 0..1, None when nothing to count or exempt
+    parity_posts: int
+    parity_note: str
+    open_by_check: dict[str, int]
+    open_total: int
+    median_reply: str  # "2 h 05 min" or "-"
+    median_reply_seconds: float | None
+    replies_counted: int
+    hours: str
+
+
+@dataclass
+class FindingLine:
+    id: int
+    check: str
+    account: str
+    severity: str
+    title: str
+    detail: str
+    url: str
+    opened: str
+    resolved: str = ""
+    resolve_reason: str = ""
+
+
+@dataclass
+class EmergencyLine:
+    started: str
+    ended: str
+    started_by: str
+    reason: str
+    posting_findings: int
+
+
+@dataclass
+class Digest:
+    title: str
+    generated: str
+    since: str
+    window_days: int
+    timezone: str
+    accounts: list[AccountLine] = field(default_factory=list)
+    open_by_check: dict[str, int] = field(default_factory=dict)
+    new: list[FindingLine] = field(default_factory=list)
+    new_total: int = 0
+    resolved: list[FindingLine] = field(default_factory=list)
+    resolved_total: int = 0
+    emergencies: list[EmergencyLine] = field(default_factory=list)
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_by_check.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "open_total": self.open_total}
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_digest(
+    config: Config,
+    store: Any,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    route: str = "digest",
+) -> Digest:
+    """The digest's data from the store; `since` defaults to when this route's last digest went."""
+    now = now or utcnow()
+    with store.session() as session:
+        if since is None:
+            state = session.get(ScheduleStateRow, f"digest:{route}")
+            since = state.last_done_at if state and state.last_done_at else now - timedelta(days=1)
+        return _build(session, config, now, since)
+
+
+def _build(session: Session, config: Config, now: datetime, since: datetime) -> Digest:
+    tz = config.tz
+    local_now = now.astimezone(tz)
+    digest = Digest(
+        title=f"Social media compliance digest, {local_now:%A} {local_now.day} {local_now:%B %Y}",
+        generated=_fmt(now, tz),
+        since=_fmt(since, tz),
+        window_days=WINDOW.days,
+        timezone=config.timezone,
+    )
+    accounts = [a for a in config.accounts if a.enabled]
+    open_counts = _open_counts(session)
+    last_posts = _last_posts(session)
+    posts = _window_posts(session, now - WINDOW, now)
+    for account in accounts:
+        by_check = dict(sorted(open_counts.get(account.id, {}).items()))
+        parity, counted, note = _parity(config, account, posts, now - WINDOW)
+        median, replies = _median_reply(session, config, account, now - WINDOW, now)
+        last = last_posts.get(account.id)
+        digest.accounts.append(
+            AccountLine(
+                account_id=account.id,
+                label=account.label(),
+                platform=account.platform,
+                role=account.role,
+                last_post=_fmt(last, tz) if last else "never",
+                days_since_post=(now - last).days if last else None,
+                parity=parity,
+                parity_posts=counted,
+                parity_note=note,
+                open_by_check=by_check,
+                open_total=sum(by_check.values()),
+                median_reply=_duration(median),
+                median_reply_seconds=median.total_seconds() if median else None,
+                replies_counted=replies,
+                hours=account.monitoring_hours or "not registered",
+            )
+        )
+    totals: Counter[str] = Counter()
+    for per_check in open_counts.values():
+        totals.update(per_check)
+    digest.open_by_check = dict(sorted(totals.items()))
+    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now)
+    digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now)
+    digest.emergencies = _emergencies(session, config, since, now)
+    return digest
+
+
+def _open_counts(session: Session) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    stmt = (
+        select(FindingRow.account_id, FindingRow.check, func.count(FindingRow.id))
+        .where(FindingRow.status == "open")
+        .group_by(FindingRow.account_id, FindingRow.check)
+    )
+    for account_id, check, count in session.execute(stmt):
+        out[account_id][check] = count
+    return out
+
+
+def _last_posts(session: Session) -> dict[str, datetime]:
+    stmt = (
+        select(PostRow.account_id, func.max(PostRow.created_at))
+        .where(PostRow.kind == "original")
+        .group_by(PostRow.account_id)
+    )
+    return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def _window_posts(session: Session, start: datetime, end: datetime) -> dict[str, list[tuple[datetime, str]]]:
+    """Original posts per account in the window (with a margin for counterparts): (time, language)."""
+    out: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    margin = timedelta(days=1)
+    stmt = (
+        select(PostRow.account_id, PostRow.created_at, PostRow.language)
+        .where(PostRow.kind == "original", PostRow.created_at >= start - margin, PostRow.created_at <= end)
+        .order_by(PostRow.created_at)
+    )
+    for account_id, created, language in session.execute(stmt):
+        out[account_id].append((_aware(created), language))
+    return out
+
+
+def _parity(
+    config: Config, account: Account, posts: dict[str, list[tuple[datetime, str]]], start: datetime
+) -> tuple[float | None, int, str]:
+    """(share of posts since `start` that are Welsh or have a Welsh version, posts counted, note)."""
+    if account.language.mode == "exempt":
+        return None, 0, f"exempt: {account.language.reason}"  # type: ignore[union-attr]
+    members = [account.id]
+    note = "bilingual account"
+    if isinstance(account.language, PairedLanguage):
+        members = sorted({account.id, account.language.pair})
+        note = f"counted across the pair with {_label(config, account.language.pair)}"
+    pool = [p for member in members for p in posts.get(member, [])]
+    welsh_times = [t for t, lang in pool if lang in WELSH]
+    window = config.policy.counterpart_window
+    counted = with_welsh = 0
+    for created, language in pool:
+        if language not in LANGUAGES_COUNTED or created < start:
+            continue
+        counted += 1
+        if language in WELSH or any(abs(w - created) <= window for w in welsh_times):
+            with_welsh += 1
+    if counted == 0:
+        return None, 0, note + "; no posts to count"
+    return with_welsh / counted, counted, note
+
+
+def _median_reply(
+    session: Session, config: Config, account: Account, start: datetime, end: datetime
+) -> tuple[timedelta | None, int]:
+    """Median working time from an inbound message to the account's first reply (replies in window)."""
+    from monitor.worktime import for_account
+
+    first_reply = (
+        select(ReplyRow.platform, ReplyRow.in_reply_to, func.min(ReplyRow.created_at).label("at"))
+        .where(ReplyRow.account_id == account.id, ReplyRow.created_at >= start, ReplyRow.created_at <= end)
+        .group_by(ReplyRow.platform, ReplyRow.in_reply_to)
+        .subquery()
+    )
+    stmt = (
+        select(MessageRow.created_at, first_reply.c.at)
+        .join(
+            first_reply,
+            (MessageRow.platform == first_reply.c.platform)
+            & (MessageRow.native_id == first_reply.c.in_reply_to),
+        )
+        .where(MessageRow.account_id == account.id)
+    )
+    pairs = [(_aware(asked), _aware(answered)) for asked, answered in session.execute(stmt)]
+    if not pairs:
+        return None, 0
+    worktime = for_account(account, config)
+    spans = [
+        worktime.between(asked, answered).total_seconds() for asked, answered in pairs if answered >= asked
+    ]
+    if not spans:
+        return None, 0
+    return timedelta(seconds=statistics.median(spans)), len(spans)
+
+
+def _findings(
+    session: Session, config: Config, column: Any, since: datetime, now: datetime
+) -> tuple[list[FindingLine], int]:
+    condition = (column > since) & (column <= now)
+    total = session.scalar(select(func.count(FindingRow.id)).where(condition)) or 0
+    rows = session.scalars(
+        select(FindingRow)
+        .where(condition)
+        .order_by(FindingRow.account_id, FindingRow.check, FindingRow.id)
+        .limit(MAX_LISTED)
+    )
+    lines = [
+        FindingLine(
+            id=row.id,
+            check=row.check,
+            account=_label(config, row.account_id),
+            severity=row.severity,
+            title=one_line(row.title, 300),
+            detail=truncate(row.detail or "", 600),
+            url=row.url or "",
+            opened=_fmt(row.opened_at, config.tz),
+            resolved=_fmt(row.resolved_at, config.tz) if row.resolved_at else "",
+            resolve_reason=one_line(row.resolve_reason or "", 300),
+        )
+        for row in rows
+    ]
+    return lines, total
+
+
+def _emergencies(session: Session, config: Config, since: datetime, now: datetime) -> list[EmergencyLine]:
+    stmt = (
+        select(EmergencyRow)
+        .where(
+            EmergencyRow.started_at <= now,
+            or_(EmergencyRow.ended_at.is_(None), EmergencyRow.ended_at >= since),
+        )
+        .order_by(EmergencyRow.started_at)
+    )
+    lines = []
+    for row in session.scalars(stmt):
+        end = row.ended_at or now
+        posting = (
+            session.scalar(
+                select(func.count(FindingRow.id)).where(
+                    FindingRow.check == "emergency-posting",
+                    FindingRow.opened_at >= row.started_at,
+                    FindingRow.opened_at <= end,
+                )
+            )
+            or 0
+        )
+        lines.append(
+            EmergencyLine(
+                started=_fmt(row.started_at, config.tz),
+                ended=_fmt(row.ended_at, config.tz) if row.ended_at else "still active",
+                started_by=one_line(row.started_by, 100),
+                reason=one_line(row.reason, 500),
+                posting_findings=posting,
+            )
+        )
+    return lines
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def render_digest(digest: Digest, fmt: Literal["html", "text"] = "html") -> str:
+    return render_digest_data(digest.to_dict(), fmt)
+
+
+def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
+    """Render a digest from its stored dict form (what an outbox row carries)."""
+    from monitor.templates import render_html, render_text
+
+    if fmt == "html":
+        return render_html("digest.html.j2", d=data, pct=_pct)
+    if fmt == "text":
+        return render_text("digest.txt.j2", d=data, pct=_pct)
+    raise ValueError(f"unknown digest format {fmt!r} (html or text)")
+
+
+def summary_payload(digest: Digest) -> dict[str, Any]:
+    """Render-agnostic fields for channels that show a summary (Teams) plus the full data (e-mail)."""
+    items = [
+        f"{a.label}: last post {a.last_post if a.days_since_post is None else f'{a.days_since_post} d ago'}"
+        f" · Welsh parity {_pct(a.parity)} · median reply {a.median_reply} · {a.open_total} open"
+        for a in digest.accounts
+    ]
+    items += [f"New: [{f.severity}] {f.check} · {f.account}: {f.title}" for f in digest.new]
+    items += [f"Resolved: {f.check} · {f.account}: {f.title}" for f in digest.resolved]
+    items += [
+        f"Emergency {e.started} to {e.ended}: {e.reason} ({e.posting_findings} posting findings)"
+        for e in digest.emergencies
+    ]
+    return {
+        "kind": "digest",
+        "title": digest.title,
+        "text": (
+            f"{len(digest.accounts)} accounts · {digest.open_total} open findings · {digest.new_total} new "
+            f"and {digest.resolved_total} resolved since {digest.since}."
+        ),
+        "facts": [[check, str(count)] for check, count in digest.open_by_check.items()],
+        "items": items,
+        "digest": digest.to_dict(),
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{round(value * 100)}%"
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return "-"
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _fmt(value: datetime | None, tz: ZoneInfo) -> str:
+    return _aware(value).astimezone(tz).strftime("%a %d %b %Y %H:%M %Z") if value else "-"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _label(config: Config, account_id: str) -> str:
+    try:
+        return config.account(account_id).label()
+    except KeyError:
+        return account_id
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+
+def digest_routes(config: Config) -> list[str]:
+    from monitor.routing import is_digest_route
+
+    return [name for name, route in config.alerts.routes.items() if is_digest_route(name, route) and route.at]
+
+
+def next_occurrence(at: str, tz: ZoneInfo, after: datetime) -> datetime:
+    """The first instant strictly after `after` when the local clock in `tz` reads `at` (HH:MM)."""
+    hour, minute = (int(p) for p in at.split(":"))
+    day = after.astimezone(tz).date()
+    for offset in range(3):
+        candidate = datetime.combine(day + timedelta(days=offset), time(hour, minute), tzinfo=tz).astimezone(
+            UTC
+        )
+        if candidate > after:
+            return candidate
+    raise AssertionError("unreachable: a time of day recurs within three days")
+
+
+def send_digest_if_due(config: Config, store: Any, now: datetime | None = None) -> bool:
+    """Queue each digest route's digest when due; True if any was queued (the outbox sends it)."""
+    now = now or utcnow()
+    queued = False
+    for route in digest_routes(config):
+        queued = _queue_if_due(config, store, route, now) or queued
+    return queued
+
+
+def _queue_if_due(config: Config, store: Any, route: str, now: datetime) -> bool:
+    at = config.alerts.routes[route].at
+    assert at is not None
+    name = f"digest:{route}"
+    with store.session() as session:
+        state = session.get(ScheduleStateRow, name)
+        if state is None:  # first start: schedule, do not send a digest of nothing
+            _insert_schedule(session, name, next_occurrence(at, config.tz, now))
+            return False
+        due = state.next_due_at
+        if due is None:
+            state.next_due_at = next_occurrence(at, config.tz, now)
+            return False
+        if due > now:
+            return False
+        claimed = session.execute(
+            update(ScheduleStateRow)
+            .where(ScheduleStateRow.name == name, ScheduleStateRow.next_due_at == due)
+            .values(next_due_at=next_occurrence(at, config.tz, now), last_done_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:  # another instance queued this one
+            return False
+        since = state.last_done_at or due - timedelta(days=1)
+        digest = _build(session, config, now, since)
+        ids = enqueue_digest(
+            session, config, route, digest, now, dedup_key=f"digest:{route}:{due.isoformat()}"
+        )
+    log.info(
+        "digest_queued",
+        route=route,
+        due=due.isoformat(),
+        rows=len(ids),
+        missed=now - due > timedelta(hours=1),
+    )
+    return True
+
+
+def _insert_schedule(session: Session, name: str, due: datetime) -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ScheduleStateRow)
+    session.execute(
+        insert.values(name=name, next_due_at=due, last_done_at=None).on_conflict_do_nothing(
+            index_elements=["name"]
+        )
+    )
+
+
+def enqueue_digest(
+    session: Session, config: Config, route: str, digest: Digest, now: datetime, dedup_key: str | None = None
+) -> list[int]:
+    from monitor.routing import enqueue_alert
+
+    payload = summary_payload(digest)
+    return enqueue_alert(
+        session,
+        config,
+        route,
+        "digest",
+        "info",
+        digest.title,
+        payload.pop("text"),
+        now=now,
+        title=payload.pop("title"),
+        facts=[tuple(f) for f in payload.pop("facts")],  # type: ignore[misc]
+        items=payload.pop("items"),
+        kind="digest",
+        dedup_key=dedup_key,
+        extra={"digest": payload["digest"]},
+    )
+
+
+def queue_digest_now(
+    config: Config, store: Any, route: str = "digest", now: datetime | None = None
+) -> list[int]:
+    """Queue a digest for `route` at once (CLI `digest --send`); the next scheduled one counts from now."""
+    now = now or utcnow()
+    name = f"digest:{route}"
+    with store.session() as session:
+        state = session.get(ScheduleStateRow, name)
+        since = state.last_done_at if state and state.last_done_at else now - timedelta(days=1)
+        digest = _build(session, config, now, since)
+        ids = enqueue_digest(
+            session, config, route, digest, now, dedup_key=f"digest:{route}:manual:{now.isoformat()}"
+        )
+        if state is None:
+            at = config.alerts.routes[route].at if route in config.alerts.routes else None
+            session.add(
+                ScheduleStateRow(
+                    name=name,
+                    last_done_at=now,
+                    next_due_at=next_occurrence(at, config.tz, now) if at else None,
+                )
+            )
+        else:
+            state.last_done_at = now
+    return ids

@@ -1,0 +1,75 @@
+"""Notifiers: one module per channel type, found through one explicit, lazily imported registry.
+
+A notifier has a pure `payload(alert, channel) -> dict | EmailMessage` (what would be sent) and a
+thin `send(alert, channel) -> None` that raises `DeliveryError` on failure and never returns a bool,
+so the outbox always knows which channel failed, why, and whether retrying can help.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# channel type (config `type:`) -> "module:Class"
+NOTIFIERS: dict[str, str] = {
+    "email": "monitor.notifiers.email:EmailNotifier",
+    "teams": "monitor.notifiers.teams:TeamsNotifier",
+}
+
+
+class DeliveryError(Exception):
+    """A delivery failed. `permanent`: retrying the same alert cannot help (the channel is broken or
+    refuses the message). `retry_after`: seconds the receiver asked us to wait (HTTP 429)."""
+
+    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class OutgoingAlert:
+    """One outbox row as a notifier sees it: render-agnostic data, no secrets.
+
+    `payload` keys (all optional): kind ("finding" | "notice" | "digest" | "test"), title, text,
+    facts ([label, value] pairs), items (a list that may be long), url, url_title, thread
+    (e-mail threading key), check, account_id, account_label, policy_section, to (recipient
+    override, e.g. an account's manager), digest (the digest's data for kind "digest").
+    """
+
+    id: int
+    route: str
+    channel: str
+    reason: str  # first | repeat | resolved | digest | test | emergency | operations
+    severity: str
+    subject: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.payload.get("kind", "notice"))
+
+
+class Notifier(Protocol):
+    type: str
+
+    def payload(self, alert: OutgoingAlert, channel: Any) -> Any: ...
+
+    def send(self, alert: OutgoingAlert, channel: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def get_notifier(channel_type: str) -> Notifier:
+    """A new notifier for a channel type (imported on first use)."""
+    target = NOTIFIERS.get(channel_type)
+    if target is None:
+        raise KeyError(f"no notifier for channel type {channel_type!r}")
+    module_name, attr = target.split(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    notifier: Notifier = cls()
+    return notifier

@@ -1,0 +1,201 @@
+"""Microsoft Teams: the Workflows webhook (an Adaptive Card 1.5 in a `message`) or, for
+organisations that still have one, the older incoming webhook (`format: legacy`, a MessageCard).
+
+Teams renders Markdown in card text, so everything from a finding (which quotes posts) is
+Markdown-escaped. A Teams message must stay under about 28 KB: long lists are cut, and the card
+says so. Workflows answers 202 when it has queued the message; 429 carries Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from monitor.config import TeamsChannel
+from monitor.notifiers import DeliveryError, OutgoingAlert
+from monitor.notifiers.http import post_json
+from monitor.notifiers.text import markdown_escape, one_line, safe_link, truncate
+
+MAX_BYTES = 27 * 1024  # Teams refuses messages over ~28 KB; keep a margin for its own envelope
+MAX_ITEMS = 50
+ITEM_CHARS = 300
+TEXT_CHARS = 4000
+FACT_CHARS = 500
+MAX_FACTS = 30
+
+_COLOURS = {"critical": "Attention", "high": "Attention", "warning": "Warning"}
+_THEME = {"critical": "D13438", "high": "D13438", "warning": "F7A600", "resolved": "2E8B57"}
+
+
+def _content(alert: OutgoingAlert) -> dict[str, Any]:
+    p = alert.payload
+    facts = [(one_line(k, 80), one_line(v, FACT_CHARS)) for k, v in (p.get("facts") or [])][:MAX_FACTS]
+    return {
+        "title": one_line(p.get("title") or alert.subject, 250),
+        "subtitle": one_line(_subtitle(alert), 250),
+        "text": str(p.get("text") or ""),
+        "facts": facts,
+        "items": [one_line(item, ITEM_CHARS) for item in (p.get("items") or [])],
+        "url": safe_link(p.get("url")),
+        "url_title": one_line(p.get("url_title") or "Open the post", 40),
+    }
+
+
+def _subtitle(alert: OutgoingAlert) -> str:
+    p = alert.payload
+    parts = [alert.severity.upper()]
+    if alert.reason == "resolved":
+        parts = ["RESOLVED"]
+    elif alert.reason == "repeat":
+        parts.append("reminder")
+    elif alert.reason == "test":
+        parts = ["TEST"]
+    parts += [str(p[k]) for k in ("check", "account_label") if p.get(k)]
+    return " · ".join(parts)
+
+
+def _colour(alert: OutgoingAlert) -> str:
+    return "Good" if alert.reason == "resolved" else _COLOURS.get(alert.severity, "Default")
+
+
+def _size(body: dict[str, Any]) -> int:
+    return len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def payload(alert: OutgoingAlert, channel: TeamsChannel) -> dict[str, Any]:
+    """The JSON body to POST, cut to fit Teams' size limit (pure: no I/O)."""
+    content = _content(alert)
+    build = _legacy if channel.format == "legacy" else _workflows
+    shown, text_limit = min(len(content["items"]), MAX_ITEMS), TEXT_CHARS
+    while True:
+        body = build(alert, content, shown, text_limit)
+        if _size(body) <= MAX_BYTES:
+            return body
+        if shown > 0:
+            shown //= 2
+        elif text_limit > 200:
+            text_limit //= 2
+        else:  # facts alone are too big: keep the first few
+            content["facts"] = content["facts"][: max(len(content["facts"]) // 2, 0)]
+            if not content["facts"]:
+                return body
+
+
+def _cut_note(total: int, shown: int) -> str | None:
+    if shown >= total:
+        return None
+    return f"… and {total - shown} more not shown (cut to fit Teams' message size limit)."
+
+
+def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": markdown_escape(c["title"]),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+            "color": _colour(alert),
+        },
+        {
+            "type": "TextBlock",
+            "text": markdown_escape(c["subtitle"]),
+            "isSubtle": True,
+            "wrap": True,
+            "spacing": "None",
+        },
+    ]
+    if c["text"]:
+        body.append(
+            {"type": "TextBlock", "text": markdown_escape(truncate(c["text"], text_limit)), "wrap": True}
+        )
+    if c["facts"]:
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": markdown_escape(k), "value": markdown_escape(v) or "-"} for k, v in c["facts"]
+                ],
+            }
+        )
+    for item in c["items"][:shown]:
+        body.append(
+            {"type": "TextBlock", "text": "• " + markdown_escape(item), "wrap": True, "spacing": "Small"}
+        )
+    note = _cut_note(len(c["items"]), shown)
+    if note:
+        body.append({"type": "TextBlock", "text": markdown_escape(note), "isSubtle": True, "wrap": True})
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if c["url"]:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": c["url_title"], "url": c["url"]}]
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def _legacy(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int) -> dict[str, Any]:
+    lines = [markdown_escape(truncate(c["text"], text_limit))] if c["text"] else []
+    lines += ["• " + markdown_escape(item) for item in c["items"][:shown]]
+    note = _cut_note(len(c["items"]), shown)
+    if note:
+        lines.append("_" + markdown_escape(note) + "_")
+    section: dict[str, Any] = {"activityTitle": markdown_escape(c["subtitle"]), "markdown": True}
+    if lines:
+        section["text"] = "\n\n".join(lines)
+    if c["facts"]:
+        section["facts"] = [
+            {"name": markdown_escape(k), "value": markdown_escape(v) or "-"} for k, v in c["facts"]
+        ]
+    card: dict[str, Any] = {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": one_line(alert.subject or c["title"], 120),
+        "themeColor": _THEME.get("resolved" if alert.reason == "resolved" else alert.severity, "0078D7"),
+        "title": markdown_escape(c["title"]),
+        "sections": [section],
+    }
+    if c["url"]:
+        card["potentialAction"] = [
+            {"@type": "OpenUri", "name": c["url_title"], "targets": [{"os": "default", "uri": c["url"]}]}
+        ]
+    return card
+
+
+class TeamsNotifier:
+    type = "teams"
+
+    def __init__(self) -> None:
+        self._session = requests.Session()  # keep-alive across a batch of sends
+
+    def payload(self, alert: OutgoingAlert, channel: TeamsChannel) -> dict[str, Any]:
+        return payload(alert, channel)
+
+    def send(self, alert: OutgoingAlert, channel: TeamsChannel) -> None:
+        """POST the card; raises DeliveryError (429 with retry_after; 401/403/404 permanent)."""
+        response = post_json(
+            channel.url.get_secret_value(),
+            payload(alert, channel),
+            timeout=channel.timeout.total_seconds(),
+            label=f"Teams channel {alert.channel!r}",
+            session=self._session,
+        )
+        # Workflows: 202 = queued. Legacy connectors answer 200 "1", but report throttling as a 200
+        # whose text mentions the 429 it got from Teams: that one must be retried, not counted as sent.
+        if channel.format == "legacy" and "429" in response.text and response.text.strip() != "1":
+            raise DeliveryError(
+                f"Teams channel {alert.channel!r}: throttled (legacy webhook reported 429)", retry_after=60.0
+            )
+
+    def close(self) -> None:
+        self._session.close()

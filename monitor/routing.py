@@ -1,0 +1,338 @@
+"""From findings to outbox rows: which route hears about which finding, once, and why.
+
+Rules (DESIGN section 6):
+- `emergency-posting` -> route `emergency`, `profile-changed` -> `security`, `connector-health` ->
+  `operations`; a route's own `checks:` replaces that default. Every other finding waits for the
+  digest unless a custom route takes it with a `checks`, `accounts` or `min_severity` filter.
+- A route absent from the config is skipped silently (`alerts test` and check-config list them).
+- Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while it is
+  open (only on routes that set `repeat`); one `resolved` once it resolves (only if `first` went).
+- Optional manager routing: the account's manager also gets immediate findings by e-mail.
+
+Idempotency: every row carries a unique `dedup_key`, inserted with ON CONFLICT DO NOTHING, so
+running this twice (or in two processes) never queues the same alert twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from monitor.config import Account, Config, Route
+from monitor.db import AlertRow, FindingRow
+from monitor.logs import get_logger
+from monitor.models import severity_rank
+from monitor.notifiers.text import one_line
+
+BUILTIN_CHECKS: dict[str, frozenset[str]] = {
+    "emergency": frozenset({"emergency-posting"}),
+    "security": frozenset({"profile-changed"}),
+    "operations": frozenset({"connector-health"}),
+}
+DIGEST_ROUTE = "digest"
+MANAGER_ROUTE = "manager"
+RESOLVED_LOOKBACK = timedelta(days=30)  # older resolutions are not announced after a long outage
+
+log = get_logger(component="routing")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- which routes take a finding ---------------------------------------------------------------
+
+
+def is_digest_route(name: str, route: Route) -> bool:
+    return name == DIGEST_ROUTE or route.at is not None
+
+
+def route_takes(name: str, route: Route, check: str, account_id: str, severity: str) -> bool:
+    """Whether an immediate route takes a finding (digest routes never do)."""
+    if is_digest_route(name, route):
+        return False
+    checks = frozenset(route.checks) if route.checks is not None else BUILTIN_CHECKS.get(name)
+    if checks is None:  # a custom route takes only what one of its filters selects
+        if route.accounts is None and route.min_severity is None:
+            return False
+    elif check not in checks:
+        return False
+    if route.accounts is not None and account_id not in route.accounts:
+        return False
+    return not (route.min_severity and severity_rank(severity) < severity_rank(route.min_severity))
+
+
+def routes_for(config: Config, check: str, account_id: str, severity: str) -> list[str]:
+    return [
+        name
+        for name, route in config.alerts.routes.items()
+        if route_takes(name, route, check, account_id, severity)
+    ]
+
+
+def manager_recipient(config: Config, finding: FindingRow, routes: Sequence[str]) -> str | None:
+    """The manager to copy, when manager routing is on and the finding alerts at once."""
+    alerts = config.alerts
+    if not (alerts.manager_routing and alerts.manager_channel) or not routes:
+        return None
+    if finding.check == "connector-health":  # for operators, not for the account's manager
+        return None
+    account = _account(config, finding.account_id)
+    return account.manager if account else None
+
+
+# --- writing rows ------------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AlertRow)
+
+
+def enqueue_alert(
+    session: Session,
+    config: Config,
+    route: str,
+    reason: str,
+    severity: str,
+    subject: str,
+    text: str = "",
+    *,
+    now: datetime | None = None,
+    title: str | None = None,
+    facts: Iterable[tuple[str, str]] = (),
+    items: Iterable[str] = (),
+    url: str = "",
+    kind: str = "notice",
+    dedup_key: str | None = None,
+    finding_id: int | None = None,
+    fingerprint: str | None = None,
+    source_created_at: datetime | None = None,
+    channels: Sequence[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[int]:
+    """Queue one alert on every channel of `route` (in the caller's transaction); returns new row ids.
+
+    For other producers too: emergency start/stop notices, operations notices. A route absent from
+    the config queues nothing. With `dedup_key`, queueing the same alert again is a no-op.
+    """
+    now = now or utcnow()
+    route_config = config.alerts.routes.get(route)
+    if channels is None:
+        if route_config is None:
+            return []
+        channels = route_config.channels
+    payload: dict[str, Any] = {
+        "kind": kind,
+        "title": title or subject,
+        "text": text,
+        "facts": [[str(k), str(v)] for k, v in facts],
+        "items": [str(i) for i in items],
+        "url": url,
+        **(extra or {}),
+    }
+    rows = [
+        {
+            "finding_id": finding_id,
+            "fingerprint": fingerprint,
+            "route": route,
+            "channel": channel,
+            "reason": reason,
+            "severity": severity,
+            "subject": one_line(subject, 250),
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            "source_created_at": source_created_at,
+            "dedup_key": f"{dedup_key}:{channel}" if dedup_key else None,
+        }
+        for channel in channels
+    ]
+    if not rows:
+        return []
+    stmt = _insert(session).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
+    return list(session.scalars(stmt.returning(AlertRow.id)))
+
+
+# --- findings -> rows --------------------------------------------------------------------------
+
+
+def route_findings(config: Config, store: Any, now: datetime | None = None) -> int:
+    """Queue first / repeat / resolved alerts for findings; returns how many rows were written."""
+    now = now or utcnow()
+    with store.session() as session:
+        written = _route_open(session, config, now) + _route_resolved(session, config, now)
+    if written:
+        log.info("alerts_queued", rows=written)
+    return written
+
+
+def _route_open(session: Session, config: Config, now: datetime) -> int:
+    findings = list(
+        session.scalars(select(FindingRow).where(FindingRow.status == "open").order_by(FindingRow.id))
+    )
+    sent = _sent_times(session, [f.id for f in findings])
+    written = 0
+    for finding in findings:
+        routes = routes_for(config, finding.check, finding.account_id, finding.severity)
+        targets = [(name, config.alerts.routes[name].repeat, None) for name in routes]
+        manager = manager_recipient(config, finding, routes)
+        if manager:
+            targets.append((MANAGER_ROUTE, None, manager))
+        for route, repeat, recipient in targets:
+            first_at, last_at = sent.get((finding.id, route), (None, None))
+            if first_at is None:
+                written += _enqueue_finding(
+                    session, config, finding, route, "first", now, recipient=recipient
+                )
+            elif repeat is not None and last_at is not None and now - last_at >= repeat:
+                number = int((now - first_at) / repeat)
+                written += _enqueue_finding(
+                    session, config, finding, route, "repeat", now, number=number, recipient=recipient
+                )
+    return written
+
+
+def _sent_times(session: Session, finding_ids: list[int]) -> dict[tuple[int, str], tuple[datetime, datetime]]:
+    """(finding, route) -> (first alert time, latest first/repeat time)."""
+    out: dict[tuple[int, str], tuple[datetime, datetime]] = {}
+    for start in range(0, len(finding_ids), 500):
+        chunk = finding_ids[start : start + 500]
+        stmt = (
+            select(
+                AlertRow.finding_id,
+                AlertRow.route,
+                func.min(AlertRow.created_at),
+                func.max(AlertRow.created_at),
+            )
+            .where(AlertRow.finding_id.in_(chunk), AlertRow.reason.in_(("first", "repeat")))
+            .group_by(AlertRow.finding_id, AlertRow.route)
+        )
+        for finding_id, route, first_at, last_at in session.execute(stmt):
+            out[(finding_id, route)] = (_aware(first_at), _aware(last_at))
+    return out
+
+
+def _route_resolved(session: Session, config: Config, now: datetime) -> int:
+    first, later = aliased(AlertRow), aliased(AlertRow)
+    stmt = (
+        select(FindingRow, first.route)
+        .join(first, and_(first.finding_id == FindingRow.id, first.reason == "first"))
+        .where(
+            FindingRow.status == "resolved",
+            FindingRow.resolved_at >= now - RESOLVED_LOOKBACK,
+            ~exists().where(
+                later.finding_id == FindingRow.id, later.route == first.route, later.reason == "resolved"
+            ),
+        )
+        .distinct()
+        .order_by(FindingRow.id)
+    )
+    written = 0
+    for finding, route in session.execute(stmt).all():
+        recipient = None
+        if route == MANAGER_ROUTE:
+            account = _account(config, finding.account_id)
+            recipient = account.manager if account else None
+            if not recipient or not config.alerts.manager_channel:
+                continue
+        elif route not in config.alerts.routes:
+            continue
+        written += _enqueue_finding(session, config, finding, route, "resolved", now, recipient=recipient)
+    return written
+
+
+def _enqueue_finding(
+    session: Session,
+    config: Config,
+    finding: FindingRow,
+    route: str,
+    reason: str,
+    now: datetime,
+    *,
+    number: int = 0,
+    recipient: str | None = None,
+) -> int:
+    account = _account(config, finding.account_id)
+    label = account.label() if account else finding.account_id
+    topic = one_line(f"{finding.check} · {label} · {finding.title}", 220)
+    prefix = {"resolved": "RESOLVED", "repeat": f"{finding.severity.upper()}, still open"}.get(
+        reason, finding.severity.upper()
+    )
+    facts = [
+        ("Account", label),
+        ("Check", finding.check),
+        ("Severity", finding.severity),
+        ("Since", local_time(finding.since, config.tz)),
+        ("Opened", local_time(finding.opened_at, config.tz)),
+    ]
+    if reason == "resolved" and finding.resolved_at is not None:
+        facts.append(("Resolved", local_time(finding.resolved_at, config.tz)))
+        if finding.resolve_reason:
+            facts.append(("How", finding.resolve_reason))
+    key = f"finding:{finding.id}:{route}:{reason}" + (f":{number}" if reason == "repeat" else "")
+    channels = (
+        [config.alerts.manager_channel] if route == MANAGER_ROUTE and config.alerts.manager_channel else None
+    )
+    ids = enqueue_alert(
+        session,
+        config,
+        route,
+        reason,
+        finding.severity,
+        f"[{prefix}] {topic}",
+        finding.detail,
+        now=now,
+        title=finding.title or topic,
+        facts=facts,
+        url=finding.url,
+        kind="finding",
+        dedup_key=key,
+        finding_id=finding.id,
+        fingerprint=finding.fingerprint,
+        channels=channels,
+        source_created_at=finding.resolved_at
+        if reason == "resolved"
+        else (finding.since if reason == "first" else None),
+        extra={
+            "thread": thread_key(finding),
+            "thread_topic": topic,
+            "check": finding.check,
+            "account_id": finding.account_id,
+            "account_label": label,
+            "policy_section": finding.policy_section,
+            "url_title": "Open the post" if finding.subject.startswith("post:") else "Open",
+            **({"to": [recipient]} if recipient else {}),
+        },
+    )
+    return len(ids)
+
+
+def thread_key(finding: FindingRow) -> str:
+    """Stable per finding row: first, repeats and resolution share it (e-mail threading)."""
+    return f"socialmon.{finding.fingerprint}.{int(_aware(finding.opened_at).timestamp())}"
+
+
+def local_time(value: datetime | None, tz: ZoneInfo) -> str:
+    if value is None:
+        return "-"
+    return _aware(value).astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _account(config: Config, account_id: str) -> Account | None:
+    try:
+        return config.account(account_id)
+    except KeyError:
+        return None
