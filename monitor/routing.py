@@ -5,8 +5,9 @@ Rules (DESIGN section 6):
   `operations`; a route's own `checks:` replaces that default. Every other finding waits for the
   digest unless a custom route takes it with a `checks`, `accounts` or `min_severity` filter.
 - A route absent from the config is skipped silently (`alerts test` and check-config list them).
-- Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while it is
-  open (only on routes that set `repeat`); one `resolved` once it resolves (only if `first` went).
+- Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while a
+  critical finding is open (only on routes that set `repeat`; lesser findings are said once);
+  one `resolved` once it resolves (only if `first` went).
 - Optional manager routing: the account's manager also gets immediate findings by e-mail.
 
 Idempotency: every row carries a unique `dedup_key`, inserted with ON CONFLICT DO NOTHING, so
@@ -193,12 +194,21 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
                 written += _enqueue_finding(
                     session, config, finding, route, "first", now, recipient=recipient
                 )
-            elif repeat is not None and last_at is not None and now - last_at >= repeat:
+            elif _repeat_due(finding, repeat, last_at, now):
                 number = int((now - first_at) / repeat)
                 written += _enqueue_finding(
                     session, config, finding, route, "repeat", now, number=number, recipient=recipient
                 )
     return written
+
+
+def _repeat_due(
+    finding: FindingRow, repeat: timedelta | None, last_at: datetime | None, now: datetime
+) -> bool:
+    """Only critical findings repeat (on-call must not forget them); the rest are said once."""
+    if finding.severity != "critical" or repeat is None or last_at is None:
+        return False
+    return now - last_at >= repeat
 
 
 def _sent_times(session: Session, finding_ids: list[int]) -> dict[tuple[int, str], tuple[datetime, datetime]]:

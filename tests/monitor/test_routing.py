@@ -119,6 +119,15 @@ def test_repeat_only_while_open_and_at_the_interval(store) -> None:
     assert last.payload["thread"] == rows(store)[0].payload["thread"]  # threads with the first alert
 
 
+def test_only_critical_findings_repeat(store) -> None:
+    config = make_config(CHANNELS, ROUTES)
+    with store.session() as session:
+        # a queued scheduled post during an emergency is high, not critical: said once
+        add_finding(session, "emergency-posting", severity="high", subject="scheduled:facebook:1")
+    assert route_findings(config, store, NOW) == 1
+    assert route_findings(config, store, NOW + timedelta(minutes=45)) == 0
+
+
 def test_resolution_is_announced_only_where_the_finding_was_alerted(store) -> None:
     config = make_config(CHANNELS, ROUTES)
     with store.session() as session:
