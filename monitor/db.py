@@ -281,6 +281,9 @@ class AlertRow(Base):
     delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     source_created_at: Mapped[datetime | None]  # when the thing alerted about happened (latency)
+    # Idempotency key ("finding:<id>:<route>:<channel>:first", "digest:<route>:<due>:<channel>", ...):
+    # a unique index makes enqueueing the same alert twice a no-op, even from two processes.
+    dedup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class AlertAttemptRow(Base):

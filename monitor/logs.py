@@ -180,4 +180,6 @@ def configure_logging(level: str = "INFO", json: bool | None = None, stream: Any
 
 
 def get_logger(**bound: Any) -> Any:
-    return structlog.get_logger("socialmon").bind(**bound)
+    # A lazy proxy: a module-level logger created before configure_logging() still goes through
+    # the configured processors (the redactor above all) instead of structlog's defaults.
+    return structlog.get_logger("socialmon", **bound)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 12:33:17.937494
+Create Date: 2026-11-24 12:36:33.703810
 """
 
 from __future__ import annotations
@@ -263,8 +263,10 @@ def upgrade() -> None:
         sa.Column("delivered_at", monitor.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("source_created_at", monitor.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("dedup_key", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(["finding_id"], ["findings.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("dedup_key"),
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.create_index("ix_alerts_fingerprint", ["fingerprint"], unique=False)
