@@ -1,0 +1,301 @@
+"""Emergency mode: the declared state (table `emergencies`) and the notices the daemon sends about it.
+
+The state lives in the database so that `socialmon emergency start` works from any shell on the
+host while the daemon runs; the daemon's watcher notices the change within
+`service.emergency_check_interval`. Notices are claimed with conditional UPDATEs on the row
+(`taken_up_at`, `summary_sent_at`), in the same transaction as the outbox row they write, so a
+notice is written exactly once even when two instances or a restart see the same change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from monitor.config import Config
+from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
+from monitor.logs import get_logger
+
+EMERGENCY_ROUTE = "emergency"
+OPERATIONS_ROUTE = "operations"
+EMERGENCY_CHECK = "emergency-posting"
+
+# enqueue(session, config, route, reason, severity, subject, text, *, now, items, dedup_key) writes
+# one outbox row per channel of the route: monitor.routing.enqueue_alert.
+Enqueue = Callable[..., Any]
+
+
+def _default_enqueue() -> Enqueue:
+    from monitor.routing import enqueue_alert
+
+    return enqueue_alert
+
+
+log = get_logger(component="emergency")
+
+
+class EmergencyError(Exception):
+    """An emergency command that cannot be done as asked (one line, for the operator)."""
+
+
+def _now(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("naive datetime")
+    return now
+
+
+# --- the state ------------------------------------------------------------------------------------
+
+
+def active_emergency(session: Session) -> EmergencyRow | None:
+    """The declared emergency that has not ended (the earliest, should two ever be open)."""
+    stmt = select(EmergencyRow).where(EmergencyRow.ended_at.is_(None)).order_by(EmergencyRow.id).limit(1)
+    return session.scalars(stmt).first()
+
+
+def latest_emergency(session: Session) -> EmergencyRow | None:
+    return session.scalars(select(EmergencyRow).order_by(EmergencyRow.id.desc()).limit(1)).first()
+
+
+def start_emergency(store: Any, reason: str, by: str, now: datetime | None = None) -> EmergencyRow:
+    """Declare an emergency; refuses when one is already active."""
+    now = _now(now)
+    reason = reason.strip()
+    if not reason:
+        raise EmergencyError("an emergency needs a reason (--reason TEXT)")
+    with store.session() as session:
+        current = active_emergency(session)
+        if current is not None:
+            raise EmergencyError(
+                f"an emergency is already active since {current.started_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"(reason: {current.reason}); stop it first"
+            )
+        row = EmergencyRow(started_at=now, started_by=by[:128], reason=reason)
+        session.add(row)
+        session.flush()
+    log.warning("emergency declared", emergency_id=row.id, by=by)
+    return row
+
+
+def stop_emergency(store: Any, by: str, now: datetime | None = None) -> EmergencyRow | None:
+    """End the active emergency; returns it, or None when none was active."""
+    now = _now(now)
+    with store.session() as session:
+        rows = list(session.scalars(select(EmergencyRow).where(EmergencyRow.ended_at.is_(None))))
+        for row in rows:
+            row.ended_at = now
+            row.ended_by = by[:128]
+    if rows:
+        log.warning("emergency ended", emergency_id=rows[0].id, by=by)
+    return rows[0] if rows else None
+
+
+# --- what the daemon says about it ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: Literal["started", "stopped"]
+    emergency_id: int
+
+
+def pending_changes(session: Session) -> list[Change]:
+    """Emergencies whose start has not been taken up, or whose end has no summary yet."""
+    changes: list[Change] = []
+    for row in session.scalars(
+        select(EmergencyRow).where(EmergencyRow.taken_up_at.is_(None)).order_by(EmergencyRow.id)
+    ):
+        changes.append(Change("started", row.id))
+    stmt = select(EmergencyRow).where(
+        EmergencyRow.ended_at.is_not(None), EmergencyRow.summary_sent_at.is_(None)
+    )
+    for row in session.scalars(stmt.order_by(EmergencyRow.id)):
+        changes.append(Change("stopped", row.id))
+    return changes
+
+
+def take_up(
+    store: Any,
+    config: Config,
+    emergency_id: int,
+    enqueue: Enqueue | None = None,
+    now: datetime | None = None,
+    extra: str = "",
+) -> bool:
+    """Mark the emergency taken up and write the "monitoring is on" notice; True if this call did it."""
+    now = _now(now)
+    with store.session() as session:
+        claimed = session.execute(
+            update(EmergencyRow)
+            .where(EmergencyRow.id == emergency_id, EmergencyRow.taken_up_at.is_(None))
+            .values(taken_up_at=now)
+        ).rowcount
+        if claimed != 1:
+            return False
+        row = session.get(EmergencyRow, emergency_id)
+        assert row is not None
+        if row.ended_at is None:  # started and stopped before we looked: only the summary matters
+            subject, body = start_notice(session, config, row, extra)
+            (enqueue or _default_enqueue())(
+                session,
+                config,
+                EMERGENCY_ROUTE,
+                "emergency",
+                "critical",
+                subject,
+                body,
+                now=now,
+                dedup_key=f"emergency:{emergency_id}:start",
+            )
+    log.warning("emergency taken up", emergency_id=emergency_id)
+    return True
+
+
+def send_summary(
+    store: Any, config: Config, emergency_id: int, enqueue: Enqueue | None = None, now: datetime | None = None
+) -> bool:
+    """Write the end-of-emergency summary once; True if this call did it."""
+    now = _now(now)
+    with store.session() as session:
+        claimed = session.execute(
+            update(EmergencyRow)
+            .where(
+                EmergencyRow.id == emergency_id,
+                EmergencyRow.ended_at.is_not(None),
+                EmergencyRow.summary_sent_at.is_(None),
+            )
+            .values(summary_sent_at=now)
+        ).rowcount
+        if claimed != 1:
+            return False
+        row = session.get(EmergencyRow, emergency_id)
+        assert row is not None
+        subject, body = summary_notice(session, config, row)
+        (enqueue or _default_enqueue())(
+            session,
+            config,
+            EMERGENCY_ROUTE,
+            "emergency",
+            "info",
+            subject,
+            body,
+            now=now,
+            dedup_key=f"emergency:{emergency_id}:summary",
+        )
+    log.warning("emergency summary written", emergency_id=emergency_id)
+    return True
+
+
+def non_central_ids(config: Config) -> list[str]:
+    return [a.id for a in config.accounts if a.enabled and not a.is_central]
+
+
+def queued_posts(session: Session, config: Config) -> list[ScheduledPostRow]:
+    """Scheduled posts still queued on non-central accounts: on-call may want to pause them."""
+    ids = non_central_ids(config)
+    if not ids:
+        return []
+    stmt = (
+        select(ScheduledPostRow)
+        .where(ScheduledPostRow.account_id.in_(ids), ScheduledPostRow.gone_at.is_(None))
+        .order_by(ScheduledPostRow.scheduled_for, ScheduledPostRow.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def _when(value: datetime | None, config: Config) -> str:
+    return value.astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z") if value else "unknown time"
+
+
+def _excerpt(text: str, size: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _label(config: Config, account_id: str) -> str:
+    try:
+        return config.account(account_id).label()
+    except KeyError:
+        return account_id
+
+
+def start_notice(session: Session, config: Config, row: EmergencyRow, extra: str = "") -> tuple[str, str]:
+    """Subject and plain-text body of the "emergency monitoring is on" alert."""
+    watched = non_central_ids(config)
+    interval = int(config.policy.emergency_poll_interval.total_seconds())
+    lines = [
+        f"Emergency declared at {_when(row.started_at, config)} by {row.started_by or 'unknown'}.",
+        f"Reason: {row.reason}",
+        "",
+        f"socialmon is now watching {len(watched)} non-central account(s) every {interval} s and will alert "
+        "this route at once if any of them posts (a short redirect to a central account is allowed).",
+    ]
+    queued = queued_posts(session, config)
+    if queued:
+        lines += [
+            "",
+            f"{len(queued)} scheduled post(s) are queued on non-central accounts; consider pausing them:",
+        ]
+        for post in queued[:50]:
+            lines.append(
+                f"- {_label(config, post.account_id)}: due {_when(post.scheduled_for, config)}: "
+                f"{_excerpt(post.text)} {post.url}".rstrip()
+            )
+        if len(queued) > 50:
+            lines.append(f"- ... and {len(queued) - 50} more")
+    else:
+        lines += ["", "No scheduled posts are known to be queued on non-central accounts."]
+    if extra:
+        lines += ["", extra]
+    lines += ["", "End the emergency with: socialmon emergency stop"]
+    return "Emergency monitoring is on: " + _excerpt(row.reason, 80), "\n".join(lines)
+
+
+def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple[str, str]:
+    """Subject and body of the end-of-emergency summary: what was seen while it ran."""
+    assert row.ended_at is not None
+    findings = list(
+        session.scalars(
+            select(FindingRow)
+            .where(
+                FindingRow.check == EMERGENCY_CHECK,
+                FindingRow.opened_at >= row.started_at,
+                FindingRow.opened_at <= row.ended_at,
+            )
+            .order_by(FindingRow.opened_at)
+        )
+    )
+    alerts_sent = session.scalar(
+        select(func.count(AlertRow.id)).where(
+            AlertRow.route == EMERGENCY_ROUTE,
+            AlertRow.created_at >= row.started_at,
+            AlertRow.created_at <= row.ended_at,
+            AlertRow.delivered_at.is_not(None),
+        )
+    )
+    minutes = int((row.ended_at - row.started_at).total_seconds() // 60)
+    lines = [
+        f"Emergency ended at {_when(row.ended_at, config)} by {row.ended_by or 'unknown'} "
+        f"after {minutes // 60} h {minutes % 60} min.",
+        f"Declared at {_when(row.started_at, config)} by {row.started_by or 'unknown'}; reason: {row.reason}",
+        f"Taken up by the daemon at {_when(row.taken_up_at, config)}." if row.taken_up_at else "",
+        "",
+        f"Posts by non-central accounts during the emergency: {len(findings)}.",
+    ]
+    for finding in findings[:50]:
+        state = "still open" if finding.status == "open" else "resolved"
+        who, when = _label(config, finding.account_id), _when(finding.since, config)
+        lines.append(f"- {who} at {when}: {finding.title} ({state})")
+    lines += [
+        f"Alerts delivered on the emergency route while it ran: {alerts_sent or 0}.",
+        "",
+        "Accounts are back on their normal polling intervals.",
+    ]
+    subject = f"Emergency over: {len(findings)} non-central post(s) seen"
+    return subject, "\n".join(line for line in lines if line is not None)

@@ -1,0 +1,804 @@
+"""The daemon: one APScheduler 3.x scheduler in one process (the leader) runs everything.
+
+Jobs (MemoryJobStore: nothing of ours is pickled; every job has max_instances=1 and coalesce):
+- `poll:<account>` at the account's interval (from the rate-budget plan), first runs spread over
+  the interval; after each poll the account's checks, routing, and an immediate send when
+  anything was queued (so an emergency alert leaves within a second or two of the poll).
+- `emergency` every `service.emergency_check_interval`: reads the emergencies table; on a change
+  re-plans the intervals (non-central accounts to `emergency_poll_interval`, one poll at once),
+  writes the "monitoring is on" notice or the summary, and sends it.
+- `sender` every `service.sender_interval`: routes repeats and resolutions, delivers due rows.
+- `budget` every minute: re-plans intervals from the platforms' rate-limit state.
+- `digest` on its cron time, and every few minutes and at start: `send_digest_if_due` knows the
+  stored next due time, so a digest missed while down is sent once on start.
+- `housekeeping` every `service.housekeeping_interval`: removes rows older than the retention.
+
+misfire_grace_time is None on purpose: a run that comes late (busy pool, suspended host) still
+runs, once (coalesce), instead of being silently dropped (APScheduler's 1 s default).
+
+The pieces it orchestrates (poll_account, run_checks, route_findings, send_due,
+send_digest_if_due) are passed in as `Pieces`, so tests can run the scheduling with stand-ins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor as FuturesPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete, select, update
+
+from monitor import budget, emergency
+from monitor.config import Account, Config
+from monitor.db import (
+    AccountStateRow,
+    AlertAttemptRow,
+    AlertRow,
+    FindingRow,
+    InstanceRow,
+    PollRunRow,
+    ScheduledPostRow,
+)
+from monitor.leader import heartbeat, new_instance_id, sign_off
+from monitor.logs import get_logger, redact
+from monitor.metrics import Metrics, MetricsServer
+from monitor.store import upsert_rows
+
+log = get_logger(component="service")
+
+BUDGET_INTERVAL = timedelta(minutes=1)
+DIGEST_SAFETY_INTERVAL = timedelta(minutes=5)
+HEARTBEAT_INTERVAL = 10.0  # seconds between InstanceRow heartbeats
+LEADER_CHECK_INTERVAL = 2.0  # seconds between checks that the lock is still ours
+STANDBY_RETRY = 2.0  # seconds between a standby's attempts to take the lead
+STOP_TIMEOUT = 8.0  # SIGTERM: running jobs get this long to finish (exit within 10 s)
+STALE_TICK = 30.0  # control jobs silent this long: unhealthy (no watchdog ping, /healthz 503)
+EXIT_LOST_LEAD = 75  # EX_TEMPFAIL: systemd restarts us, and we come back as a standby
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pieces:
+    """The functions the daemon orchestrates (the integration contract)."""
+
+    poll_account: Callable[..., Any]
+    run_checks: Callable[..., Any]
+    route_findings: Callable[..., int]
+    send_due: Callable[..., Any]
+    send_digest_if_due: Callable[..., bool]
+    enqueue_alert: Callable[..., Any]
+
+    @classmethod
+    def real(cls) -> Pieces:
+        from monitor.checking import run_checks
+        from monitor.digest import send_digest_if_due
+        from monitor.outbox import send_due
+        from monitor.poll import poll_account
+        from monitor.routing import enqueue_alert, route_findings
+
+        return cls(poll_account, run_checks, route_findings, send_due, send_digest_if_due, enqueue_alert)
+
+
+@dataclass
+class CycleReport:
+    """What `run --once` did."""
+
+    polled: dict[str, str] = field(default_factory=dict)  # account -> status
+    skipped: dict[str, str] = field(default_factory=dict)  # account -> why
+    alerts_queued: int = 0
+    delivered: int = 0
+    failed: int = 0
+    digest_sent: bool = False
+
+    @property
+    def errors(self) -> list[str]:
+        return [a for a, status in self.polled.items() if status not in {"ok", "warning"}]
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)
+
+
+class Service:
+    def __init__(
+        self,
+        config: Config,
+        store: Any,
+        *,
+        pieces: Pieces | None = None,
+        instance_id: str | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        poll_workers: int = 16,
+        notify: Callable[[str], None] | None = None,
+    ):
+        self.config = config
+        self.store = store
+        self.pieces = pieces or Pieces.real()
+        self.instance_id = instance_id or new_instance_id()
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.poll_workers = poll_workers
+        self.notify = notify or (lambda _state: None)
+        self.accounts: dict[str, Account] = {a.id: a for a in config.accounts if a.enabled}
+        self.scheduler: BackgroundScheduler | None = None
+        self.stopping = threading.Event()
+        self.is_leader = False
+        self.abandoned_jobs: list[str] = []
+        self.metrics_server: MetricsServer | None = None
+        self._checks_lock = threading.Lock()  # run_checks one at a time (findings lifecycle)
+        self._plan_lock = threading.RLock()  # the emergency and budget jobs both re-plan
+        self._digest_lock = threading.Lock()  # the cron and safety-net digest jobs never overlap
+        self._state_lock = threading.Lock()
+        self._running: dict[int, str] = {}  # thread id -> job name
+        self._running_changed = threading.Condition(self._state_lock)
+        self._emergency_id: int | None = None  # the emergency whose intervals are applied
+        self._intervals: dict[str, timedelta] = {}
+        self._slowed: frozenset[str] = frozenset()
+        self._blocked: dict[str, datetime] = {}  # platform -> no request before
+        self._latency_mark = clock()
+        self._last_tick = time.monotonic()
+
+    # --- running jobs -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _job(self, name: str, **bound: Any) -> Iterator[bool]:
+        """Track a running job (for a clean stop) and bind its name into every log line."""
+        if self.stopping.is_set():
+            yield False
+            return
+        ident = threading.get_ident()
+        with self._state_lock:
+            self._running[ident] = name
+        try:
+            with structlog.contextvars.bound_contextvars(job=name, instance=self.instance_id, **bound):
+                yield True
+        finally:
+            with self._state_lock:
+                self._running.pop(ident, None)
+                self._running_changed.notify_all()
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            self.metrics.missed_runs.labels(event.job_id).inc()
+            log.warning("scheduled run missed", job=event.job_id)
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            log.info("previous run still going; this run skipped", job=event.job_id)
+        elif event.code == EVENT_JOB_ERROR:
+            self.metrics.job_errors.labels(event.job_id).inc()
+            log.error("job failed", job=event.job_id, error=_error_line(event.exception))
+
+    # --- scheduler set-up ---------------------------------------------------------------------------
+
+    def build_scheduler(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={
+                "default": ThreadPoolExecutor(self.poll_workers),
+                # Control jobs never wait behind slow polls.
+                "control": ThreadPoolExecutor(4),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES)
+        return scheduler
+
+    def start(self) -> None:
+        """Plan, schedule every job and start the scheduler (the caller holds the lead)."""
+        now = self.clock()
+        # Our EVENT_JOB_* listener reports skipped and failed runs; APScheduler's own lines would repeat them.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        self._ensure_account_rows()
+        reclaim_abandoned(self.store, self.instance_id, now)
+        with self.store.session() as session:
+            active = emergency.active_emergency(session)
+        self._emergency_id = active.id if active and active.taken_up_at else None
+        plan = self._compute_plan(now)
+        self._blocked = dict(plan.blocked_until)
+        self.scheduler = scheduler = self.build_scheduler()
+        self._intervals = dict(plan.intervals)
+        for account_id, start_at in self._spread_starts(plan.intervals, now).items():
+            scheduler.add_job(
+                self.poll_job,
+                IntervalTrigger(seconds=plan.intervals[account_id].total_seconds(), timezone=UTC),
+                args=[account_id],
+                id=f"poll:{account_id}",
+                name=f"poll {account_id}",
+                next_run_time=self._not_before_block(account_id, start_at),
+            )
+        svc = self.config.service
+        control = {"executor": "control"}
+        scheduler.add_job(
+            self.emergency_job,
+            IntervalTrigger(seconds=svc.emergency_check_interval.total_seconds()),
+            id="emergency",
+            next_run_time=now,
+            **control,
+        )
+        scheduler.add_job(
+            self.sender_job,
+            IntervalTrigger(seconds=svc.sender_interval.total_seconds()),
+            id="sender",
+            next_run_time=now + timedelta(seconds=1),
+            **control,
+        )
+        scheduler.add_job(
+            self.budget_job, IntervalTrigger(seconds=BUDGET_INTERVAL.total_seconds()), id="budget", **control
+        )
+        scheduler.add_job(
+            self.digest_job,
+            IntervalTrigger(seconds=DIGEST_SAFETY_INTERVAL.total_seconds()),
+            id="digest",
+            next_run_time=now + timedelta(seconds=2),
+            **control,
+        )
+        for name, route in self.config.alerts.routes.items():
+            if route.at:
+                hour, minute = (int(p) for p in route.at.split(":"))
+                scheduler.add_job(
+                    self.digest_job,
+                    CronTrigger(hour=hour, minute=minute, timezone=self.config.tz),
+                    id=f"digest-cron:{name}",
+                    **control,
+                )
+        scheduler.add_job(
+            self.housekeeping_job,
+            IntervalTrigger(seconds=svc.housekeeping_interval.total_seconds()),
+            id="housekeeping",
+            next_run_time=now + timedelta(minutes=1),
+            **control,
+        )
+        scheduler.start()
+        self._write_next_polls(list(plan.intervals))
+        log.info("scheduler started", accounts=len(plan.intervals), emergency=self._emergency_id)
+
+    def _spread_starts(self, intervals: dict[str, timedelta], now: datetime) -> dict[str, datetime]:
+        """First runs spread evenly over each interval, not all at second 0."""
+        groups: dict[timedelta, list[str]] = {}
+        for account_id in sorted(intervals):
+            groups.setdefault(intervals[account_id], []).append(account_id)
+        starts: dict[str, datetime] = {}
+        for interval, ids in groups.items():
+            for i, account_id in enumerate(ids):
+                starts[account_id] = now + timedelta(seconds=1) + interval * (i / len(ids))
+        return starts
+
+    def _not_before_block(self, account_id: str, when: datetime) -> datetime:
+        until = self._blocked.get(self.accounts[account_id].platform)
+        if until is None or until <= when:
+            return when
+        # Past the reset, plus a small per-account stagger so they do not all fire in the same second.
+        stagger = int(hashlib.sha1(account_id.encode()).hexdigest(), 16) % 1000 / 1000 * 5
+        return until + timedelta(seconds=1 + stagger)
+
+    def _ensure_account_rows(self) -> None:
+        rows = [{"account_id": a} for a in self.accounts]
+        with self.store.session() as session:
+            upsert_rows(session, AccountStateRow, rows, ("account_id",))
+
+    # --- planning --------------------------------------------------------------------------------------
+
+    def _compute_plan(self, now: datetime) -> budget.Plan:
+        with self.store.session() as session:
+            inputs = budget.read_inputs(session, self.config, now)
+        return budget.plan(self.config, inputs, emergency=self._emergency_id is not None, now=now)
+
+    def replan(self, now: datetime | None = None, poll_now: list[str] | None = None) -> budget.Plan:
+        """Apply the budget plan to the poll jobs; `poll_now` accounts also poll at once."""
+        with self._plan_lock:
+            return self._replan(now or self.clock(), poll_now)
+
+    def _replan(self, now: datetime, poll_now: list[str] | None) -> budget.Plan:
+        plan = self._compute_plan(now)
+        for platform, until in plan.blocked_until.items():
+            self._block_platform(platform, until, reschedule=False)
+        changed: dict[str, timedelta] = {
+            a: interval for a, interval in plan.intervals.items() if self._intervals.get(a) != interval
+        }
+        starts = self._spread_starts(changed, now)
+        for account_id in poll_now or []:
+            starts[account_id] = now
+        for account_id, start_at in starts.items():
+            interval = plan.intervals[account_id]
+            self._intervals[account_id] = interval
+            if self.scheduler is None:
+                continue
+            job = self.scheduler.get_job(f"poll:{account_id}")
+            if job is None:
+                continue
+            job.modify(
+                trigger=IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
+                next_run_time=self._not_before_block(account_id, start_at),
+            )
+        for platform in plan.blocked_until:
+            self._push_platform(platform)
+        if starts:
+            self._write_next_polls(list(starts))
+        self._report_slowed(plan, now)
+        return plan
+
+    def _report_slowed(self, plan: budget.Plan, now: datetime) -> None:
+        slowed = frozenset(plan.slowed)
+        if slowed == self._slowed:
+            return
+        self._slowed = slowed
+        with self.store.session() as session:
+            session.execute(
+                update(AccountStateRow).values(slowed=False).where(AccountStateRow.slowed.is_(True))
+            )
+            if slowed:
+                session.execute(
+                    update(AccountStateRow)
+                    .where(AccountStateRow.account_id.in_(sorted(slowed)))
+                    .values(slowed=True)
+                )
+                mode = f"emergency {self._emergency_id}" if self._emergency_id else "normal"
+                key = hashlib.sha1((mode + ",".join(sorted(slowed))).encode()).hexdigest()[:16]
+                self.pieces.enqueue_alert(
+                    session,
+                    self.config,
+                    emergency.OPERATIONS_ROUTE,
+                    "operations",
+                    "warning",
+                    f"Rate budget: {len(slowed)} account(s) polled less often than wanted",
+                    "The platforms' rate limits do not allow every account its polling interval"
+                    + (
+                        " during the emergency; non-central accounts were served first"
+                        if self._emergency_id
+                        else ""
+                    )
+                    + ".\nSlowed:\n"
+                    + plan.describe_slowed(self.config),
+                    now=now,
+                    dedup_key=f"budget-slowed:{key}",
+                )
+        if slowed:
+            log.warning("rate budget slows accounts", accounts=sorted(slowed))
+
+    def _block_platform(self, platform: str, until: datetime, reschedule: bool = True) -> None:
+        with self._state_lock:
+            current = self._blocked.get(platform)
+            if current is not None and current >= until:
+                return
+            self._blocked[platform] = until
+        log.warning(
+            "platform rate limited: no requests before the reset", platform=platform, until=until.isoformat()
+        )
+        if reschedule:
+            self._push_platform(platform)
+
+    def _push_platform(self, platform: str) -> None:
+        """Move that platform's poll jobs past its reset time instead of hammering it."""
+        if self.scheduler is None:
+            return
+        for account_id, account in self.accounts.items():
+            if account.platform != platform:
+                continue
+            job = self.scheduler.get_job(f"poll:{account_id}")
+            if job is not None and job.next_run_time is not None:
+                later = self._not_before_block(account_id, job.next_run_time)
+                if later != job.next_run_time:
+                    job.modify(next_run_time=later)
+
+    def _write_next_polls(self, account_ids: list[str]) -> None:
+        if self.scheduler is None:
+            return
+        values = {}
+        for account_id in account_ids:
+            job = self.scheduler.get_job(f"poll:{account_id}")
+            if job is not None:
+                values[account_id] = job.next_run_time
+        with self.store.session() as session:
+            for account_id, when in values.items():
+                session.execute(
+                    update(AccountStateRow)
+                    .where(AccountStateRow.account_id == account_id)
+                    .values(next_poll_at=when)
+                )
+
+    # --- jobs -------------------------------------------------------------------------------------------
+
+    def poll_job(self, account_id: str) -> None:
+        with self._job(f"poll:{account_id}", account=account_id) as go:
+            if not go:
+                return
+            account = self.accounts[account_id]
+            now = self.clock()
+            until = self._blocked.get(account.platform)
+            if until is not None and until > now:  # never a request before a platform's reset
+                self._push_platform(account.platform)
+                return
+            self.poll_one(account, now)
+            if not self.stopping.is_set():
+                self.after_poll([account_id])
+            self._write_next_polls([account_id])
+
+    def poll_one(self, account: Account, now: datetime) -> str:
+        """Poll one account, record metrics; a failure is logged and never raised."""
+        try:
+            outcome = self.pieces.poll_account(self.config, self.store, account, now=now)
+        except Exception as exc:
+            log.error("poll crashed", account=account.id, error=_error_line(exc))
+            self.metrics.polls.labels(account.platform, "crash").inc()
+            self.metrics.poll_errors.labels(account.platform, "crash").inc()
+            return "crash"
+        status = str(getattr(outcome, "status", "ok"))
+        self.metrics.polls.labels(account.platform, status).inc()
+        self.metrics.api_calls.labels(account.platform).inc(int(getattr(outcome, "api_calls", 0) or 0))
+        if status not in {"ok", "warning"}:
+            self.metrics.poll_errors.labels(account.platform, status).inc()
+            log.warning(
+                "poll failed", account=account.id, status=status, error=getattr(outcome, "error", None)
+            )
+        retry_after = getattr(outcome, "retry_after", None)
+        if retry_after is not None and retry_after > now:
+            self._block_platform(account.platform, retry_after)
+        return status
+
+    def after_poll(self, account_ids: list[str] | None, send: bool = True) -> int:
+        """Checks for the accounts just polled, then routing, then an immediate send of what it queued."""
+        try:
+            with self._checks_lock:
+                self.pieces.run_checks(self.config, self.store, now=self.clock(), account_ids=account_ids)
+        except Exception as exc:
+            log.error("checks failed", accounts=account_ids, error=_error_line(exc))
+            self.metrics.job_errors.labels("checks").inc()
+        queued = self._route()
+        if queued and send:
+            self._send()
+        return queued
+
+    def _route(self) -> int:
+        try:
+            return int(self.pieces.route_findings(self.config, self.store, now=self.clock()) or 0)
+        except Exception as exc:
+            log.error("routing failed", error=_error_line(exc))
+            self.metrics.job_errors.labels("routing").inc()
+            return 0
+
+    def _send(self) -> Any:
+        try:
+            report = self.pieces.send_due(
+                self.config, self.store, now=self.clock(), instance_id=self.instance_id
+            )
+        except Exception as exc:
+            log.error("sending failed", error=_error_line(exc))
+            self.metrics.job_errors.labels("sender").inc()
+            return None
+        self._observe_deliveries()
+        return report
+
+    def _observe_deliveries(self) -> None:
+        """Alert latency: from the event (or the row's creation) to delivery."""
+        with self._state_lock:
+            mark = self._latency_mark
+        with self.store.session() as session:
+            rows = session.execute(
+                select(AlertRow.route, AlertRow.created_at, AlertRow.source_created_at, AlertRow.delivered_at)
+                .where(AlertRow.delivered_at > mark)
+                .order_by(AlertRow.delivered_at)
+            ).all()
+        newest = mark
+        for route, created, source, delivered in rows:
+            self.metrics.alert_latency.labels(route).observe(
+                max((delivered - (source or created)).total_seconds(), 0.0)
+            )
+            self.metrics.alerts_delivered.labels(route).inc()
+            newest = max(newest, delivered)
+        with self._state_lock:
+            self._latency_mark = max(self._latency_mark, newest)
+
+    def sender_job(self) -> None:
+        with self._job("sender") as go:
+            if go:
+                self._route()  # repeats and resolutions fall due with time, not only after polls
+                self._send()
+
+    def emergency_job(self) -> None:
+        with self._job("emergency") as go:
+            if not go:
+                return
+            self._last_tick = time.monotonic()
+            self.check_emergency(self.clock())
+
+    def check_emergency(self, now: datetime) -> bool:
+        """Take up a change of emergency state; True if anything changed."""
+        with self.store.session() as session:
+            active = emergency.active_emergency(session)
+            changes = emergency.pending_changes(session)
+        active_id = active.id if active else None
+        changed = active_id != self._emergency_id
+        plan: budget.Plan | None = None
+        if changed:
+            self._emergency_id = active_id
+            non_central = [a for a, acc in self.accounts.items() if not acc.is_central]
+            plan = self.replan(now, poll_now=non_central if active_id else None)
+            log.warning("emergency mode " + ("on" if active_id else "off"), emergency_id=active_id or None)
+        wrote = False
+        for change in changes:
+            if change.kind == "started":
+                extra = ""
+                if plan is not None and active_id == change.emergency_id and plan.slowed:
+                    extra = "Rate limits slow some accounts:\n" + plan.describe_slowed(self.config)
+                if emergency.take_up(
+                    self.store, self.config, change.emergency_id, self.pieces.enqueue_alert, now, extra
+                ):
+                    wrote = True
+                    self._record_take_up(change.emergency_id)
+            else:
+                wrote |= emergency.send_summary(
+                    self.store, self.config, change.emergency_id, self.pieces.enqueue_alert, now
+                )
+        if wrote:
+            self._send()
+        return changed or wrote
+
+    def _record_take_up(self, emergency_id: int) -> None:
+        with self.store.session() as session:
+            row = session.get(emergency.EmergencyRow, emergency_id)
+            if row is not None and row.taken_up_at is not None:
+                self.metrics.emergency_take_up.set((row.taken_up_at - row.started_at).total_seconds())
+
+    def budget_job(self) -> None:
+        with self._job("budget") as go:
+            if go:
+                self.replan(self.clock())
+
+    def digest_job(self) -> None:
+        with self._job("digest") as go:
+            if not go or not self._digest_lock.acquire(blocking=False):
+                return
+            try:
+                self._digest_once()
+            finally:
+                self._digest_lock.release()
+
+    def _digest_once(self) -> None:
+        try:
+            sent = self.pieces.send_digest_if_due(self.config, self.store, now=self.clock())
+        except Exception as exc:
+            log.error("digest failed", error=_error_line(exc))
+            self.metrics.job_errors.labels("digest").inc()
+            return
+        if sent:
+            self._send()
+
+    def housekeeping_job(self) -> None:
+        with self._job("housekeeping") as go:
+            if go:
+                removed = housekeep(self.store, self.config.service.retention, self.clock())
+                log.info("housekeeping done", **removed)
+
+    # --- one whole cycle (run --once) --------------------------------------------------------------
+
+    def run_once(self, now: datetime | None = None, workers: int = 8) -> CycleReport:
+        """Poll every account, check, route, send what is due, and the digest if due."""
+        now = now or self.clock()
+        report = CycleReport()
+        self._ensure_account_rows()
+        reclaim_abandoned(self.store, self.instance_id, now)
+        self.check_emergency(now)
+        plan = self._compute_plan(now)
+        self._blocked.update(plan.blocked_until)
+
+        def poll_unless_blocked(account: Account) -> str | None:
+            until = self._blocked.get(account.platform)
+            if (
+                until is not None and until > self.clock()
+            ):  # blocked before, or by a 429 earlier in this cycle
+                report.skipped[account.id] = f"rate limited until {until:%Y-%m-%d %H:%M:%S}Z"
+                return None
+            return self.poll_one(account, now)
+
+        accounts = list(self.accounts.values())
+        with FuturesPool(max_workers=max(1, min(workers, len(accounts)))) as pool:
+            for account, status in zip(accounts, pool.map(poll_unless_blocked, accounts), strict=True):
+                if status is not None:
+                    report.polled[account.id] = status
+        report.alerts_queued = self.after_poll(None, send=False)
+        for _ in range(100):  # drain what is due, a batch at a time
+            sent = self._send()
+            if not sent or not getattr(sent, "claimed", 0):
+                break
+            report.delivered += int(getattr(sent, "delivered", 0))
+            report.failed += int(getattr(sent, "failed", 0))
+        try:
+            report.digest_sent = bool(
+                self.pieces.send_digest_if_due(self.config, self.store, now=self.clock())
+            )
+        except Exception as exc:
+            log.error("digest failed", error=_error_line(exc))
+        if report.digest_sent:
+            sent = self._send()
+            report.delivered += int(getattr(sent, "delivered", 0) or 0)
+        return report
+
+    # --- the process: lead or stand by, heartbeat, watchdog, stop -------------------------------
+
+    def healthy(self) -> tuple[bool, dict[str, Any]]:
+        detail: dict[str, Any] = {
+            "instance": self.instance_id,
+            "role": "leader" if self.is_leader else "standby",
+        }
+        if not self.is_leader:
+            return (not self.stopping.is_set()), detail
+        running = self.scheduler is not None and self.scheduler.running
+        silent = time.monotonic() - self._last_tick
+        detail.update(
+            scheduler="running" if running else "stopped",
+            seconds_since_tick=round(silent, 1),
+            emergency=self._emergency_id is not None,
+        )
+        return (running and silent < STALE_TICK and not self.stopping.is_set()), detail
+
+    def start_metrics(self) -> None:
+        svc = self.config.service
+        self.metrics.attach_store(self.store)
+        self.metrics_server = MetricsServer(self.metrics, self.healthy, svc.metrics_host, svc.metrics_port)
+        self.metrics_server.start()
+
+    def serve(self, leadership: Any) -> int:
+        """Stand by until we lead, then work until stopped or the lead is lost; returns the exit code."""
+        started = self.clock()
+        self.notify("READY=1")
+        waiting_logged = False
+        last_beat = 0.0
+        while not leadership.try_acquire():
+            if not waiting_logged:
+                log.info("standing by: another instance holds the lead", instance=self.instance_id)
+                self.notify("STATUS=standby: another instance leads")
+                waiting_logged = True
+            last_beat = self._beat(False, started, last_beat)
+            self.notify("WATCHDOG=1")
+            if self.stopping.wait(STANDBY_RETRY):
+                self._sign_off()
+                return 0
+        self.is_leader = True
+        self.metrics.leader.set(1)
+        log.info("leading", instance=self.instance_id, lock=leadership.kind)
+        last_beat = self._beat(True, started, 0.0)
+        self.start()
+        self.notify("STATUS=leading")
+        code = 0
+        last_check = time.monotonic()
+        while not self.stopping.wait(1.0):
+            if self.healthy()[0]:
+                self.notify("WATCHDOG=1")
+            if time.monotonic() - last_check >= LEADER_CHECK_INTERVAL:
+                last_check = time.monotonic()
+                if not leadership.still_held():
+                    log.error("lost the lead (database connection gone): stopping so a standby can take over")
+                    code = EXIT_LOST_LEAD
+                    break
+            last_beat = self._beat(True, started, last_beat)
+        self.stop()
+        leadership.release()
+        self._sign_off()
+        return code
+
+    def _beat(self, leader: bool, started: datetime, last: float) -> float:
+        if time.monotonic() - last < HEARTBEAT_INTERVAL:
+            return last
+        try:
+            heartbeat(self.store, self.instance_id, leader, started, self.clock())
+        except Exception as exc:
+            log.warning("heartbeat failed", error=_error_line(exc))
+        return time.monotonic()
+
+    def _sign_off(self) -> None:
+        sign_off(self.store, self.instance_id)
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """No new runs; give running jobs `timeout` seconds to finish, then give up on them."""
+        self.stopping.set()
+        self.notify("STOPPING=1")
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + timeout
+        with self._state_lock:
+            while self._running and time.monotonic() < deadline:
+                self._running_changed.wait(max(0.05, deadline - time.monotonic()))
+            self.abandoned_jobs = sorted(self._running.values())
+        if self.abandoned_jobs:
+            # Each poll commits in one transaction: an unfinished one leaves nothing behind.
+            log.warning("stopping with jobs still running", jobs=self.abandoned_jobs)
+        log.info("stopped", instance=self.instance_id)
+
+
+def reclaim_abandoned(store: Any, instance_id: str, now: datetime) -> int:
+    """Outbox rows another instance left "sending" are due again at once.
+
+    Called only while holding the lead (before any sending starts): whoever claimed them has
+    lost the lead or died, so waiting out the outbox lease would only delay the alert.
+    """
+    with store.session() as session:
+        stuck = list(
+            session.execute(
+                select(AlertRow.id, AlertRow.claimed_by, AlertRow.claimed_at).where(
+                    AlertRow.status == "sending", AlertRow.claimed_by != instance_id
+                )
+            )
+        )
+        for alert_id, by, at in stuck:
+            session.add(
+                AlertAttemptRow(
+                    alert_id=alert_id,
+                    at=now,
+                    outcome="interrupted",
+                    instance=instance_id,
+                    error=f"claimed by {by} at {at:%Y-%m-%d %H:%M:%S}Z, which lost the lead before finishing",
+                )
+            )
+        if stuck:
+            session.execute(
+                update(AlertRow)
+                .where(AlertRow.id.in_([row[0] for row in stuck]), AlertRow.status == "sending")
+                .values(status="pending", next_attempt_at=now, claimed_at=None, claimed_by=None)
+            )
+    if stuck:
+        log.warning("re-queued alerts an earlier leader left unfinished", alerts=[row[0] for row in stuck])
+    return len(stuck)
+
+
+def housekeep(store: Any, retention: timedelta, now: datetime) -> dict[str, int]:
+    """Remove what is older than the retention (and instance rows long dead)."""
+    cutoff = now - retention
+    removed: dict[str, int] = {}
+    with store.session() as session:
+        old_alerts = select(AlertRow.id).where(
+            AlertRow.status.in_(("delivered", "failed")), AlertRow.created_at < cutoff
+        )
+        removed["alert_attempts"] = session.execute(
+            delete(AlertAttemptRow).where(AlertAttemptRow.alert_id.in_(old_alerts))
+        ).rowcount
+        removed["alerts"] = session.execute(
+            delete(AlertRow).where(AlertRow.status.in_(("delivered", "failed")), AlertRow.created_at < cutoff)
+        ).rowcount
+        removed["poll_runs"] = session.execute(
+            delete(PollRunRow).where(PollRunRow.started_at < cutoff)
+        ).rowcount
+        removed["findings"] = session.execute(
+            delete(FindingRow).where(FindingRow.status == "resolved", FindingRow.resolved_at < cutoff)
+        ).rowcount
+        removed["scheduled_posts"] = session.execute(
+            delete(ScheduledPostRow).where(ScheduledPostRow.gone_at < cutoff)
+        ).rowcount
+        removed["instances"] = session.execute(
+            delete(InstanceRow).where(InstanceRow.heartbeat_at < now - timedelta(days=1))
+        ).rowcount
+    return removed
+
+
+def systemd_notifier() -> Callable[[str], None]:
+    """sd_notify through `sdnotify` when systemd gave us a socket; a no-op otherwise."""
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return lambda _state: None
+    import sdnotify
+
+    notifier = sdnotify.SystemdNotifier()
+    return notifier.notify  # type: ignore[no-any-return]

@@ -1,0 +1,136 @@
+"""High availability on PostgreSQL: kill -9 the leader mid-poll; the standby takes over within
+30 s and every outbox row is delivered exactly once (none lost, none twice)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemon_support import Daemon, FakeX, socialmon, teams_texts, wait_for, write_config
+from sqlalchemy import create_engine, select, text
+
+from monitor.config import load_config
+from monitor.db import AlertRow
+from monitor.receivers import SmtpSink, TeamsReceiver
+from monitor.routing import enqueue_alert
+from monitor.store import Store
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    name = f"sm_ha_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_kill_9_of_the_leader_mid_poll(tmp_path: Path, pg_database: str) -> None:
+    fake = FakeX(["CentralUni", "DeptA", "DeptB"]).start()
+    teams = TeamsReceiver(tmp_path / "teams").start()
+    smtp = SmtpSink(tmp_path / "mail")
+    smtp.start()
+    config_path = write_config(
+        tmp_path / "socialmon.yaml",
+        database=pg_database,
+        x_url=fake.url,
+        teams_url=teams.url,
+        smtp_port=smtp.port,
+        accounts=[
+            ("central-x", "CentralUni", "central"),
+            ("dept-a", "DeptA", "departmental"),
+            ("dept-b", "DeptB", "departmental"),
+        ],
+    )
+    assert socialmon("db", "upgrade", config=config_path).returncode == 0
+    first = Daemon(config_path, tmp_path / "first.log").start()
+    second = None
+    store = Store(pg_database)
+    try:
+        assert first.wait_log(r"scheduler started", 30), first.log()
+        second = Daemon(config_path, tmp_path / "second.log").start()
+        assert second.wait_log(r"standing by", 30), second.log()
+
+        assert socialmon("emergency", "start", "--reason", "Lockdown", config=config_path).returncode == 0
+        assert wait_for(lambda: any("Emergency monitoring is on" in t for t in teams_texts(teams)), 15)
+        fake.post("DeptA", "Sports centre closed this afternoon")
+        assert wait_for(lambda: any("Sports centre closed" in t for t in teams_texts(teams)), 15), first.log()
+
+        # The leader is now inside a poll that hangs; three alerts are queued, due in a few seconds.
+        fake.hold.set()
+        fake.held.clear()
+        assert fake.held.wait(15)
+        config = load_config(config_path)
+        due = datetime.now(UTC) + timedelta(seconds=4)
+        with store.session() as session:
+            for n in range(3):
+                enqueue_alert(
+                    session,
+                    config,
+                    "emergency",
+                    "operations",
+                    "warning",
+                    f"Queued notice {n}",
+                    "queued before the leader died",
+                    now=due,
+                    dedup_key=f"test:queued:{n}",
+                )
+        fake.post("DeptB", "Exams rescheduled, see the portal")
+        first.kill()  # SIGKILL mid-poll: no clean-up runs
+        killed = time.monotonic()
+        fake.hold.clear()
+        fake.release.set()
+
+        assert second.wait_log(r"\bleading\b", 30), second.log()
+        assert time.monotonic() - killed < 30
+        for expected in ("Exams rescheduled", "Queued notice 0", "Queued notice 1", "Queued notice 2"):
+            assert wait_for(lambda e=expected: any(e in t for t in teams_texts(teams)), 30), (
+                expected,
+                second.log(),
+            )
+        time.sleep(3)  # room for a duplicate to show up, were there one
+
+        subjects = Counter()
+        for body in teams_texts(teams):
+            for marker in (
+                "Emergency monitoring is on",
+                "Sports centre closed",
+                "Exams rescheduled",
+                "Queued notice 0",
+                "Queued notice 1",
+                "Queued notice 2",
+            ):
+                if marker in body:
+                    subjects[marker] += 1
+        assert set(subjects.values()) == {1}, subjects
+        with store.session() as session:
+            rows = list(session.scalars(select(AlertRow).where(AlertRow.channel == "oncall")))
+        assert rows and all(r.status == "delivered" for r in rows), [(r.subject, r.status) for r in rows]
+        assert len(rows) == len(teams.messages)  # one delivery per outbox row
+        leader_line = next(line for line in second.log().splitlines() if '"event": "leading"' in line)
+        status = json.loads(socialmon("status", "--json", config=config_path).stdout.strip().splitlines()[-1])
+        assert status["leader"] == json.loads(leader_line)["instance"]
+        assert status["emergency"]["active"]
+        once = socialmon("run", "--once", config=config_path)  # would race the leader
+        assert once.returncode == 4 and "holds the lead" in once.stderr
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+        store.dispose()
+        fake.stop()
+        teams.stop()
+        smtp.stop()
