@@ -136,7 +136,7 @@ def scheduled_subject(item: ScheduledPost) -> str:
 
 
 def subject_native_id(subject: str) -> str:
-    """"post:x:123" -> "123" (native ids may themselves contain colons)."""
+    """A subject's native id: "post:x:123" -> "123" (native ids may themselves contain colons)."""
     parts = subject.split(":", 2)
     return parts[2] if len(parts) == 3 else ""
 
@@ -275,3 +275,26 @@ def sla_detail(ctx: CheckContext, item: Overdue, what: str) -> str:
         f"{span(ctx.reply_sla)} of monitoring hours ({hours}); the deadline was {when(item.due, ctx)}. "
         "Reply to it."
     )
+
+
+class UnansweredEnquiryCheck(Check):
+    """A finding for each enquiry whose reply SLA ran out unanswered: response-time for every
+    enquiry, welsh-unanswered for Welsh ones only (the two enforce different policy sentences)."""
+
+    welsh_only: ClassVar[bool]
+    enquiry_noun: ClassVar[str]  # how the finding's detail names the message: "An enquiry"
+
+    def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        return [
+            self.finding(
+                ctx,
+                message_subject(item.message),
+                item.due,
+                sla_detail(ctx, item, self.enquiry_noun),
+                url=item.message.url,
+            )
+            for item in unanswered_enquiries(ctx, welsh_only=self.welsh_only)
+        ]
+
+    def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
+        return enquiry_resolution(ctx, subject)

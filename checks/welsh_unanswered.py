@@ -7,18 +7,10 @@ account's monitoring hours (bank holidays and closures excluded); `since` is whe
 
 from __future__ import annotations
 
-from checks.base import (
-    Check,
-    CheckContext,
-    enquiry_resolution,
-    message_subject,
-    sla_detail,
-    unanswered_enquiries,
-)
-from monitor.models import Finding
+from checks import base  # the module, not the class: each check module holds one Check class
 
 
-class WelshUnansweredCheck(Check):
+class WelshUnansweredCheck(base.UnansweredEnquiryCheck):
     id = "welsh-unanswered"
     title = "Welsh enquiry not answered in time"
     policy_section = (
@@ -26,18 +18,5 @@ class WelshUnansweredCheck(Check):
         "in Welsh”; Content principles - “Questions should be responded to promptly within operating hours”"
     )
     severity = "high"
-
-    def evaluate(self, ctx: CheckContext) -> list[Finding]:
-        return [
-            self.finding(
-                ctx,
-                message_subject(item.message),
-                item.due,
-                sla_detail(ctx, item, "A Welsh enquiry"),
-                url=item.message.url,
-            )
-            for item in unanswered_enquiries(ctx, welsh_only=True)
-        ]
-
-    def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
-        return enquiry_resolution(ctx, subject)
+    welsh_only = True
+    enquiry_noun = "A Welsh enquiry"

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
@@ -24,6 +24,7 @@ from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
 
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT")
 
 # Retries inside one poll: a few quick attempts, never more than this share of the poll interval.
 MAX_ATTEMPTS = 4
@@ -154,6 +155,37 @@ def retry_budget(config: Config, account: Account) -> timedelta:
     return min(interval * RETRY_SHARE_OF_INTERVAL, RETRY_BUDGET_CAP)
 
 
+class BaseConnector(Generic[SettingsT]):
+    """The shell every connector shares: its platform settings, transport and retry sleep, and a
+    `fetch` that gives each poll its PollContext and puts what a failed poll spent on the error.
+
+    A subclass names its `platform` (also its key under `config.platforms`) and implements `_fetch`.
+    """
+
+    platform: str
+
+    def __init__(self, config: Config, *, session: Any = None, sleep: Callable[[float], None] | None = None):
+        """`session`: the transport (a `requests.Session`, or an httplib2.Http-like object for YouTube)."""
+        self.config = config
+        self.settings: SettingsT = getattr(config.platforms, self.platform)
+        self.transport = session
+        self.sleep = sleep
+
+    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
+        sleep = self.sleep if self.sleep is not None else time.sleep
+        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
+        try:
+            return self._fetch(ctx, account, dict(cursor), now)
+        except ConnectorError as error:
+            raise ctx.attach(error) from None
+
+    def _fetch(
+        self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
+    ) -> FetchResult:
+        """One poll of `account`; `cursor` is the connector's own copy, returned updated in the result."""
+        raise NotImplementedError
+
+
 def _wait(retry_state: RetryCallState) -> float:
     """Honour the server's Retry-After when it gave one; else exponential backoff with jitter."""
     outcome = retry_state.outcome
@@ -195,6 +227,13 @@ def parse_time(value: Any, where: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def cursor_since(value: Any, window_start: datetime) -> datetime:
+    """The cursor's time, or the backfill window's start on a first poll (never older than it)."""
+    if not value:
+        return window_start
+    return max(parse_time(value, "cursor"), window_start)
 
 
 def iso(moment: datetime) -> str:

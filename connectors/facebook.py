@@ -43,20 +43,18 @@ state {"scheduled_posts"|"conversations": "ok"|"denied"}, denied_at, dm_last_inb
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-
 from connectors.base import (
     AuthExpired,
-    ConnectorError,
+    BaseConnector,
     PermissionMissing,
     PollContext,
     as_dict,
     as_list,
     avatar_fingerprint,
+    cursor_since,
     detect,
     enquiry,
     hashtags_in,
@@ -64,12 +62,11 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    retry_budget,
     token_for,
     unique,
 )
-from connectors.graph import GraphClient, paging_next, strip_query
-from monitor.config import Account, Config
+from connectors.graph import GraphClient, strip_query
+from monitor.config import Account, GraphPlatform
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply, ScheduledPost
 
 PAGE_FIELDS = "id,name,username,about,description,link,picture{url}"
@@ -84,7 +81,6 @@ SCHEDULED_FIELDS = "id,message,scheduled_publish_time,permalink_url"
 MESSAGE_FIELDS = "id,message,created_time,from{id,name}"
 CONVERSATIONS_LIMIT = 25
 MESSAGES_LIMIT = 25
-MAX_PAGES = 4  # extra pages per edge per poll
 OVERLAP = timedelta(hours=1)  # re-read a little before the cursor: Graph is eventually consistent
 OPTIONAL_RECHECK = timedelta(hours=24)
 OPTIONAL_EDGES = ("scheduled_posts", "conversations")
@@ -105,30 +101,13 @@ CONVERSATIONS_EDGE = f"conversations.limit({CONVERSATIONS_LIMIT}){{{CONVERSATION
 NESTED = {"scheduled_posts": SCHEDULED_EDGE, "conversations": CONVERSATIONS_EDGE}
 
 
-class FacebookConnector:
+class FacebookConnector(BaseConnector[GraphPlatform]):
     platform = "facebook"
 
-    def __init__(
-        self,
-        config: Config,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] | None = None,
-    ):
-        self.config = config
-        self.settings = config.platforms.facebook
-        self.transport = session
-        self.sleep = sleep
-
-    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
-        import time
-
-        sleep = self.sleep if self.sleep is not None else time.sleep
-        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
-        try:
-            return _PagePoll(self, account, dict(cursor), now, ctx).run()
-        except ConnectorError as error:
-            raise ctx.attach(error) from None
+    def _fetch(
+        self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
+    ) -> FetchResult:
+        return _PagePoll(self, account, cursor, now, ctx).run()
 
 
 class _PagePoll:
@@ -152,8 +131,8 @@ class _PagePoll:
         self.graph = GraphClient(connector.settings, token, "facebook", ctx, connector.transport)
         self.page_ref = account.native_id or cursor.get("page_id") or (account.handle or "").lstrip("@")
         self.window_start = now - connector.config.policy.backfill
-        self.comments_since = _since(cursor.get("comments_since"), self.window_start)
-        self.dm_since = _since(cursor.get("dm_since"), self.window_start)
+        self.comments_since = cursor_since(cursor.get("comments_since"), self.window_start)
+        self.dm_since = cursor_since(cursor.get("dm_since"), self.window_start)
         self.edges: dict[str, str] = dict(cursor.get("edges") or {})
 
     # -- request plan ---------------------------------------------------------------------------
@@ -227,7 +206,7 @@ class _PagePoll:
         posts: list[Post] = []
         messages: list[Message] = []
         replies: list[Reply] = []
-        for raw in self._all(
+        for raw in self.graph.all_pages(
             as_dict(page.get("published_posts"), "facebook published_posts"), "published_posts"
         ):
             post = self._post(raw)
@@ -289,20 +268,6 @@ class _PagePoll:
             url=str(page.get("link") or f"https://www.facebook.com/{page_id}"),
         )
 
-    def _all(
-        self, edge: dict[str, Any], label: str, stop: Callable[[list[Any]], bool] | None = None
-    ) -> list[Any]:
-        """An edge's items, following `paging.next` while pages are full (bounded)."""
-        items = list(as_list(edge.get("data"), f"facebook {label}"))
-        page = edge
-        for _ in range(MAX_PAGES):
-            next_url = paging_next(page)
-            if not next_url or (stop and stop(as_list(page.get("data"), label))):
-                break
-            page = self.graph.follow(next_url, label)
-            items.extend(as_list(page.get("data"), f"facebook {label}"))
-        return items
-
     def _post(self, raw: dict[str, Any]) -> Post:
         post_id = str(require(raw, "id", "facebook post"))
         where = f"facebook post {post_id}"
@@ -351,7 +316,7 @@ class _PagePoll:
                 or parse_time(as_dict(last, "comment").get("created_time"), "comment") < self.comments_since
             )
 
-        comments = self._all(edge, f"post {post_id} comments", stop=older_than_cursor)
+        comments = self.graph.all_pages(edge, f"post {post_id} comments", stop=older_than_cursor)
         fresh = []
         for comment in comments:
             comment = as_dict(comment, f"facebook post {post_id} comment")
@@ -430,13 +395,13 @@ class _PagePoll:
         replies: list[Reply] = []
         last_inbound: dict[str, str] = dict(self.cursor.get("dm_last_inbound") or {})
         newest = self.dm_since
-        for conversation in self._all(edge, "conversations", stop=older_than_cursor):
+        for conversation in self.graph.all_pages(edge, "conversations", stop=older_than_cursor):
             conversation = as_dict(conversation, "facebook conversation")
             conversation_id = str(require(conversation, "id", "facebook conversation"))
             updated = parse_time(require(conversation, "updated_time", conversation_id), conversation_id)
             if updated < self.dm_since - OVERLAP:
                 continue
-            thread = self._all(
+            thread = self.graph.all_pages(
                 as_dict(conversation.get("messages"), conversation_id),
                 f"conversation {conversation_id}",
                 stop=lambda page: bool(page) and _created(page[-1]) < self.dm_since,
@@ -500,10 +465,3 @@ class _PagePoll:
 
 def _created(raw: Any) -> datetime:
     return parse_time(as_dict(raw, "facebook message").get("created_time"), "facebook message created_time")
-
-
-def _since(value: Any, window_start: datetime) -> datetime:
-    """The cursor's time, or the backfill window's start on a first poll (never older than it)."""
-    if not value:
-        return window_start
-    return max(parse_time(value, "cursor"), window_start)

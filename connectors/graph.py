@@ -34,6 +34,7 @@ from connectors.base import (
     RateLimited,
     Rejected,
     TransientError,
+    as_list,
     call_with_retries,
     iso,
 )
@@ -42,6 +43,7 @@ from monitor.config import GraphPlatform
 
 NATIVE_ORIGIN = "https://graph.facebook.com"
 MAX_BATCH = 50  # Meta: "Maximum batch size is 50"
+MAX_PAGES = 4  # extra pages per edge per poll
 USAGE_STOP_PERCENT = 95.0  # stop polling a Graph app/business before Meta throttles it
 USAGE_BACKOFF = timedelta(minutes=15)
 
@@ -108,6 +110,20 @@ class GraphClient:
         if not isinstance(body, dict):
             raise BadPayload(f"{self.platform} {label}: paging response is not a JSON object")
         return body
+
+    def all_pages(
+        self, edge: dict[str, Any], label: str, stop: Callable[[list[Any]], bool] | None = None
+    ) -> list[Any]:
+        """An edge's items, following `paging.next` (at most MAX_PAGES more pages) until `stop(page)`."""
+        items = list(as_list(edge.get("data"), f"{self.platform} {label}"))
+        page = edge
+        for _ in range(MAX_PAGES):
+            next_url = paging_next(page)
+            if not next_url or (stop and stop(as_list(page.get("data"), label))):
+                break
+            page = self.follow(next_url, label)
+            items.extend(as_list(page.get("data"), f"{self.platform} {label}"))
+        return items
 
     def batch(self, items: list[tuple[str, dict[str, Any]]], label: str) -> list[BatchItem]:
         """One POST with up to 50 GETs; each answer succeeds or fails on its own.

@@ -23,20 +23,18 @@ DMs (Messenger `platform=instagram`) are not read. Cursor: ig_user_id, username,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-
 from connectors.base import (
     AuthExpired,
-    ConnectorError,
+    BaseConnector,
     PollContext,
     Rejected,
     as_dict,
     as_list,
     avatar_fingerprint,
+    cursor_since,
     detect,
     enquiry,
     hashtags_in,
@@ -44,11 +42,10 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    retry_budget,
     token_for,
 )
-from connectors.graph import GraphClient, paging_next, strip_query
-from monitor.config import Account, Config
+from connectors.graph import GraphClient, strip_query
+from monitor.config import Account, GraphPlatform
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
 USER_FIELDS = "id,username,name,biography,profile_picture_url"
@@ -57,7 +54,6 @@ REPLY_FIELDS = f"{COMMENT_FIELDS},parent_id"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink,media_url,thumbnail_url"
 MEDIA_LIMIT = 25
 COMMENTS_LIMIT = 50
-MAX_PAGES = 4
 OVERLAP = timedelta(hours=1)
 VIDEO_TYPES = {"VIDEO", "REELS"}
 
@@ -68,30 +64,8 @@ def user_fields() -> str:
     return f"{USER_FIELDS},media.limit({MEDIA_LIMIT}){{{MEDIA_FIELDS},{comments}}}"
 
 
-class InstagramConnector:
+class InstagramConnector(BaseConnector[GraphPlatform]):
     platform = "instagram"
-
-    def __init__(
-        self,
-        config: Config,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] | None = None,
-    ):
-        self.config = config
-        self.settings = config.platforms.instagram
-        self.transport = session
-        self.sleep = sleep
-
-    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
-        import time
-
-        sleep = self.sleep if self.sleep is not None else time.sleep
-        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
-        try:
-            return self._fetch(ctx, account, dict(cursor), now)
-        except ConnectorError as error:
-            raise ctx.attach(error) from None
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
@@ -105,11 +79,7 @@ class InstagramConnector:
             )
         graph = GraphClient(self.settings, token, "instagram", ctx, self.transport)
         window_start = now - self.config.policy.backfill
-        comments_since = (
-            max(parse_time(cursor["comments_since"], "cursor"), window_start)
-            if cursor.get("comments_since")
-            else window_start
-        )
+        comments_since = cursor_since(cursor.get("comments_since"), window_start)
 
         user = graph.get(account.native_id, {"fields": user_fields()}, "user")
         user_id = str(require(user, "id", "instagram user"))
@@ -123,8 +93,7 @@ class InstagramConnector:
             avatar_fingerprint=avatar_fingerprint(user.get("profile_picture_url")),
             url=f"https://www.instagram.com/{username}/" if username else "",
         )
-        media = _follow(
-            graph,
+        media = graph.all_pages(
             as_dict(user.get("media"), "instagram media"),
             "media",
             stop=lambda page: not page or _time(page[-1]) < window_start,
@@ -137,8 +106,7 @@ class InstagramConnector:
             if post.created_at < window_start:
                 continue
             posts.append(post)
-            comments = _follow(
-                graph,
+            comments = graph.all_pages(
                 as_dict(raw.get("comments"), "instagram comments"),
                 f"media {post.native_id} comments",
                 stop=lambda page: not page or _time(page[-1]) < comments_since,
@@ -239,17 +207,3 @@ class InstagramConnector:
 
 def _time(raw: Any) -> datetime:
     return parse_time(as_dict(raw, "instagram item").get("timestamp"), "instagram timestamp")
-
-
-def _follow(
-    graph: GraphClient, edge: dict[str, Any], label: str, stop: Callable[[list[Any]], bool]
-) -> list[Any]:
-    items = list(as_list(edge.get("data"), f"instagram {label}"))
-    page = edge
-    for _ in range(MAX_PAGES):
-        next_url = paging_next(page)
-        if not next_url or stop(as_list(page.get("data"), label)):
-            break
-        page = graph.follow(next_url, label)
-        items.extend(as_list(page.get("data"), f"instagram {label}"))
-    return items

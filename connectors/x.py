@@ -45,6 +45,7 @@ import tweepy
 from connectors.base import (
     AuthExpired,
     BadPayload,
+    BaseConnector,
     ConnectorError,
     PermissionMissing,
     PollContext,
@@ -60,12 +61,11 @@ from connectors.base import (
     iso,
     parse_time,
     require,
-    retry_budget,
     token_for,
     unique,
 )
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
-from monitor.config import Account, Config
+from monitor.config import Account, XPlatform
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply
 
 NATIVE_ORIGIN = "https://api.twitter.com"
@@ -87,20 +87,8 @@ USER_FIELDS = ["description", "profile_image_url"]
 DM_FIELDS = ["created_at", "dm_conversation_id", "event_type", "id", "sender_id", "text"]
 
 
-class XConnector:
+class XConnector(BaseConnector[XPlatform]):
     platform = "x"
-
-    def __init__(
-        self,
-        config: Config,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] | None = None,
-    ):
-        self.config = config
-        self.settings = config.platforms.x
-        self.transport = session
-        self.sleep = sleep
 
     # -- the client -------------------------------------------------------------------------
 
@@ -156,14 +144,6 @@ class XConnector:
         return RateLimited(f"X {bucket}: rate limited until {iso(until)}", until=until, bucket=bucket)
 
     # -- fetch --------------------------------------------------------------------------------
-
-    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
-        sleep = self.sleep if self.sleep is not None else _default_sleep()
-        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
-        try:
-            return self._fetch(ctx, account, dict(cursor), now)
-        except ConnectorError as error:
-            raise ctx.attach(error) from None
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
@@ -298,11 +278,7 @@ class XConnector:
         where = f"X tweet {tweet_id}"
         text = _expanded_text(tweet)
         created = parse_time(require(tweet, "created_at", where), where)
-        refs = {
-            r.get("type"): str(r.get("id"))
-            for r in as_list(tweet.get("referenced_tweets"), where)
-            if isinstance(r, dict)
-        }
+        refs = _referenced_tweets(tweet, where)
         kind: PostKind = "original"
         if "retweeted" in refs:
             kind = "share"
@@ -357,11 +333,7 @@ class XConnector:
         text = _expanded_text(tweet)
         author_id = str(tweet.get("author_id") or "")
         author = authors.get(author_id, {})
-        refs = {
-            r.get("type"): str(r.get("id"))
-            for r in as_list(tweet.get("referenced_tweets"), where)
-            if isinstance(r, dict)
-        }
+        refs = _referenced_tweets(tweet, where)
         language = detect(text)
         handle = author.get("username") or "i"
         return Message(
@@ -500,10 +472,13 @@ class XConnector:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _default_sleep() -> Callable[[float], None]:
-    import time
-
-    return time.sleep
+def _referenced_tweets(tweet: dict[str, Any], where: str) -> dict[Any, str]:
+    """The tweets this one replies to, quotes or retweets: {"replied_to"|"quoted"|"retweeted": id}."""
+    return {
+        r.get("type"): str(r.get("id"))
+        for r in as_list(tweet.get("referenced_tweets"), where)
+        if isinstance(r, dict)
+    }
 
 
 def _max_id(current: Any, candidate: Any) -> str | None:

@@ -36,7 +36,7 @@ rechecked_at, comments_since, reply_counts {thread: count} (bounded).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +48,7 @@ from googleapiclient.errors import HttpError
 from connectors.base import (
     AuthExpired,
     BadPayload,
+    BaseConnector,
     ConnectorError,
     PermissionMissing,
     PollContext,
@@ -58,6 +59,7 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     call_with_retries,
+    cursor_since,
     detect,
     enquiry,
     hashtags_in,
@@ -65,11 +67,10 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    retry_budget,
     token_for,
 )
 from connectors.http import retry_after_seconds
-from monitor.config import Account, Config
+from monitor.config import Account, YouTubePlatform
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -93,21 +94,16 @@ def next_quota_reset(moment: datetime) -> datetime:
     return midnight.astimezone(moment.tzinfo)
 
 
-class YouTubeConnector:
-    platform = "youtube"
+class YouTubeConnector(BaseConnector[YouTubePlatform]):
+    """Its `session` (transport) is httplib2.Http-like, e.g. googleapiclient.http.HttpMockSequence."""
 
-    def __init__(self, config: Config, *, session: Any = None, sleep: Callable[[float], None] | None = None):
-        """`session`: an httplib2.Http-like transport (e.g. googleapiclient.http.HttpMockSequence)."""
-        self.config = config
-        self.settings = config.platforms.youtube
-        self.http = session
-        self.sleep = sleep
+    platform = "youtube"
 
     def _service(self, account: Account) -> Any:
         key = token_for(account, "api_key", self.settings.api_key)
         if not key:
             raise AuthExpired(f"account {account.id}: no YouTube API key configured")
-        http = self.http or httplib2.Http(timeout=self.settings.timeout.total_seconds())
+        http = self.transport or httplib2.Http(timeout=self.settings.timeout.total_seconds())
         return build(
             "youtube",
             "v3",
@@ -118,15 +114,10 @@ class YouTubeConnector:
             client_options={"api_endpoint": self.settings.base_url + "/"},
         )
 
-    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
-        import time
-
-        sleep = self.sleep if self.sleep is not None else time.sleep
-        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
-        try:
-            return _ChannelPoll(self, account, dict(cursor), now, ctx).run()
-        except ConnectorError as error:
-            raise ctx.attach(error) from None
+    def _fetch(
+        self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
+    ) -> FetchResult:
+        return _ChannelPoll(self, account, cursor, now, ctx).run()
 
 
 class _ChannelPoll:
@@ -165,6 +156,17 @@ class _ChannelPoll:
             return body
 
         return call_with_retries(self.ctx, attempt)
+
+    def _pages(self, resource: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """The pages of a list call, following `nextPageToken` (at most MAX_PAGES); a caller that
+        has read far enough stops early by leaving its loop, and no further page is requested."""
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            body = self._execute(resource, **params, **({"pageToken": token} if token else {}))
+            yield body
+            token = body.get("nextPageToken")
+            if not token:
+                return
 
     # -- plan -----------------------------------------------------------------------------------
 
@@ -222,18 +224,11 @@ class _ChannelPoll:
     def _uploads(self) -> list[Post]:
         seen: list[str] = list(self.cursor.get("video_ids_seen") or [])
         last = self.cursor.get("last_video_published")
-        since = max(parse_time(last, "cursor"), self.window_start) if last else self.window_start
+        since = cursor_since(last, self.window_start)
         new: dict[str, datetime] = {}
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {
-                "part": "snippet,contentDetails",
-                "playlistId": self.cursor["uploads"],
-                "maxResults": 50,
-            }
-            if token:
-                params["pageToken"] = token
-            body = self._execute("playlistItems", **params)
+        for body in self._pages(
+            "playlistItems", part="snippet,contentDetails", playlistId=self.cursor["uploads"], maxResults=50
+        ):
             items = [
                 as_dict(i, "youtube playlistItem")
                 for i in as_list(body.get("items"), "youtube playlistItems")
@@ -255,8 +250,7 @@ class _ChannelPoll:
                 oldest_on_page = published if oldest_on_page is None else min(oldest_on_page, published)
                 if video_id not in seen and published >= self.window_start:
                     new[video_id] = published
-            token = body.get("nextPageToken")
-            if not token or oldest_on_page is None or oldest_on_page < since:
+            if oldest_on_page is None or oldest_on_page < since:
                 break
         recheck: dict[str, str] = {
             k: v
@@ -329,23 +323,18 @@ class _ChannelPoll:
     # -- comments -------------------------------------------------------------------------------
 
     def _comments(self, channel_id: str) -> tuple[list[Message], list[Reply]]:
-        last = self.cursor.get("comments_since")
-        since = max(parse_time(last, "cursor"), self.window_start) if last else self.window_start
+        since = cursor_since(self.cursor.get("comments_since"), self.window_start)
         counts: dict[str, int] = dict(self.cursor.get("reply_counts") or {})
         messages: list[Message] = []
         replies: list[Reply] = []
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {
-                "part": "snippet,replies",
-                "allThreadsRelatedToChannelId": channel_id,
-                "maxResults": 100,
-                "order": "time",
-                "textFormat": "plainText",
-            }
-            if token:
-                params["pageToken"] = token
-            body = self._execute("commentThreads", **params)
+        for body in self._pages(
+            "commentThreads",
+            part="snippet,replies",
+            allThreadsRelatedToChannelId=channel_id,
+            maxResults=100,
+            order="time",
+            textFormat="plainText",
+        ):
             threads = [
                 as_dict(t, "youtube commentThread")
                 for t in as_list(body.get("items"), "commentThreads items")
@@ -373,8 +362,7 @@ class _ChannelPoll:
                     if record.created_at < since - OVERLAP:
                         continue
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
-            token = body.get("nextPageToken")
-            if not token or oldest is None or oldest < since:
+            if oldest is None or oldest < since:
                 break
         newest = max((r.created_at for r in [*messages, *replies]), default=None)
         if newest and newest > since:
@@ -386,23 +374,12 @@ class _ChannelPoll:
 
     def _all_replies(self, thread_id: str) -> list[dict[str, Any]]:
         comments: list[dict[str, Any]] = []
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {
-                "part": "snippet",
-                "parentId": thread_id,
-                "maxResults": 100,
-                "textFormat": "plainText",
-            }
-            if token:
-                params["pageToken"] = token
-            body = self._execute("comments", **params)
+        for body in self._pages(
+            "comments", part="snippet", parentId=thread_id, maxResults=100, textFormat="plainText"
+        ):
             comments.extend(
                 as_dict(c, "youtube comment") for c in as_list(body.get("items"), "comments items")
             )
-            token = body.get("nextPageToken")
-            if not token:
-                break
         return comments
 
     def _comment(

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import time as _time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, tuple_, update
+from sqlalchemy import Row, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -184,7 +184,11 @@ def _apply_lifecycle(
         if row is None:
             continue
         if (row.severity, row.title, row.detail, row.url, row.immediate) == (
-            finding.severity, finding.title, finding.detail, finding.url, finding.immediate
+            finding.severity,
+            finding.title,
+            finding.detail,
+            finding.url,
+            finding.immediate,
         ):
             unchanged.append(row.id)
             continue
@@ -392,6 +396,22 @@ def _in_accounts(column: Any, ids: Sequence[str]) -> Any:
     return column.in_(list(ids))
 
 
+def _rows_for_accounts(
+    session: Session, columns: Sequence[Any], account_column: Any, ids: Sequence[str], *where: Any
+) -> Iterator[Row[Any]]:
+    """`columns` of the rows of these accounts that match `where` (ids queried in chunks)."""
+    for chunk in _chunks(ids):
+        yield from session.execute(select(*columns).where(_in_accounts(account_column, chunk), *where))
+
+
+def _rows_by_key(
+    session: Session, columns: Sequence[Any], key_columns: tuple[Any, Any], keys: Iterable[tuple[str, str]]
+) -> Iterator[Row[Any]]:
+    """`columns` of the rows whose (platform, native_id) is one of `keys` (queried in chunks)."""
+    for chunk in _chunks(sorted(keys)):
+        yield from session.execute(select(*columns).where(tuple_(*key_columns).in_(chunk)))
+
+
 _POST_COLUMNS = (
     PostRow.platform, PostRow.native_id, PostRow.account_id, PostRow.created_at, PostRow.text,
     PostRow.url, PostRow.kind, PostRow.language, PostRow.language_confidence, PostRow.links,
@@ -435,18 +455,12 @@ def _load_posts(
         PostRow.video_captions != "yes",
         PostRow.created_at >= video_start,
     )
-    for chunk in _chunks(ids):
-        stmt = select(*_POST_COLUMNS).where(
-            _in_accounts(PostRow.account_id, chunk), or_(PostRow.created_at >= start, videos_lacking_captions)
-        )
-        for row in session.execute(stmt):
-            seen.add((row.platform, row.native_id))
-            records.posts[row.account_id].append(_post(row))
-    missing = sorted(wanted - seen)
-    for chunk in _chunks(missing):
-        stmt = select(*_POST_COLUMNS).where(tuple_(PostRow.platform, PostRow.native_id).in_(chunk))
-        for row in session.execute(stmt):
-            records.posts[row.account_id].append(_post(row))
+    recent = or_(PostRow.created_at >= start, videos_lacking_captions)
+    for row in _rows_for_accounts(session, _POST_COLUMNS, PostRow.account_id, ids, recent):
+        seen.add((row.platform, row.native_id))
+        records.posts[row.account_id].append(_post(row))
+    for row in _rows_by_key(session, _POST_COLUMNS, (PostRow.platform, PostRow.native_id), wanted - seen):
+        records.posts[row.account_id].append(_post(row))
 
 
 def _load_latest_originals(session: Session, records: Records, ids: Sequence[str]) -> None:
@@ -513,20 +527,16 @@ def _load_messages(
 ) -> datetime:
     """Load messages; returns the oldest creation time loaded (replies are read from there on)."""
     oldest = start
-    for chunk in _chunks(ids):
-        stmt = select(*_MESSAGE_COLUMNS).where(
-            _in_accounts(MessageRow.account_id, chunk), MessageRow.created_at >= start
-        )
-        for row in session.execute(stmt):
-            records.messages[row.account_id].append(_message(row))
+    recent = MessageRow.created_at >= start
+    for row in _rows_for_accounts(session, _MESSAGE_COLUMNS, MessageRow.account_id, ids, recent):
+        records.messages[row.account_id].append(_message(row))
     seen: set[tuple[str, str]] = set()
     if wanted:
         seen = {(m.platform, m.native_id) for items in records.messages.values() for m in items}
-    for chunk in _chunks(sorted(wanted - seen)):
-        stmt = select(*_MESSAGE_COLUMNS).where(tuple_(MessageRow.platform, MessageRow.native_id).in_(chunk))
-        for row in session.execute(stmt):
-            records.messages[row.account_id].append(_message(row))
-            oldest = min(oldest, row.created_at)
+    key = (MessageRow.platform, MessageRow.native_id)
+    for row in _rows_by_key(session, _MESSAGE_COLUMNS, key, wanted - seen):
+        records.messages[row.account_id].append(_message(row))
+        oldest = min(oldest, row.created_at)
     return oldest
 
 
@@ -535,22 +545,20 @@ def _load_replies(session: Session, records: Records, ids: Sequence[str], start:
         ReplyRow.platform, ReplyRow.native_id, ReplyRow.account_id, ReplyRow.created_at, ReplyRow.text,
         ReplyRow.in_reply_to, ReplyRow.conversation_id, ReplyRow.language, ReplyRow.language_confidence,
     )  # fmt: skip
-    for chunk in _chunks(ids):
-        stmt = select(*columns).where(_in_accounts(ReplyRow.account_id, chunk), ReplyRow.created_at >= start)
-        for row in session.execute(stmt):
-            records.replies[row.account_id].append(
-                Reply(
-                    platform=row.platform,
-                    native_id=row.native_id,
-                    account_id=row.account_id,
-                    created_at=row.created_at,
-                    text=row.text or "",
-                    in_reply_to=row.in_reply_to or "",
-                    conversation_id=row.conversation_id or "",
-                    language=row.language,
-                    language_confidence=row.language_confidence or 0.0,
-                )
+    for row in _rows_for_accounts(session, columns, ReplyRow.account_id, ids, ReplyRow.created_at >= start):
+        records.replies[row.account_id].append(
+            Reply(
+                platform=row.platform,
+                native_id=row.native_id,
+                account_id=row.account_id,
+                created_at=row.created_at,
+                text=row.text or "",
+                in_reply_to=row.in_reply_to or "",
+                conversation_id=row.conversation_id or "",
+                language=row.language,
+                language_confidence=row.language_confidence or 0.0,
             )
+        )
 
 
 def _load_profiles(session: Session, records: Records, ids: Sequence[str]) -> None:

@@ -277,6 +277,27 @@ class GraphError(Exception):
         return Response(self.status, {"error": error})
 
 
+# Graph's own name of each node kind, as its errors spell it.
+NODE_TYPES = {
+    "page": "Page",
+    "ig_user": "IGUser",
+    "post": "PagePost",
+    "comment": "Comment",
+    "conversation": "UnifiedThread",
+    "message": "Message",
+    "scheduled": "PagePost",
+    "ig_media": "IGMedia",
+    "ig_comment": "IGComment",
+}
+
+
+def nonexisting_field(name: str, node_kind: str) -> GraphError:
+    """Graph's answer to a field or edge the node does not have."""
+    return GraphError(
+        400, f"(#100) Tried accessing nonexisting field ({name}) on node type ({NODE_TYPES[node_kind]})", 100
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Field specs: "id,message,comments.limit(10){id,from{name}},attachments{media_type}"
 
@@ -647,20 +668,7 @@ class GraphApi:
             "ig_comment": {"replies"},
         }.get(node.kind, set())
         if edge not in allowed:
-            kind = {
-                "page": "Page",
-                "ig_user": "IGUser",
-                "post": "PagePost",
-                "comment": "Comment",
-                "conversation": "UnifiedThread",
-                "message": "Message",
-                "scheduled": "PagePost",
-                "ig_media": "IGMedia",
-                "ig_comment": "IGComment",
-            }[node.kind]
-            raise GraphError(
-                400, f"(#100) Tried accessing nonexisting field ({edge}) on node type ({kind})", 100
-            )
+            raise nonexisting_field(edge, node.kind)
         if node.kind in {"page", "ig_user"} and edge in {
             "published_posts",
             "posts",
@@ -812,20 +820,7 @@ class GraphApi:
         out: dict[str, Any] = {}
         for spec in specs:
             if spec.name not in known:
-                kind = {
-                    "page": "Page",
-                    "ig_user": "IGUser",
-                    "post": "PagePost",
-                    "comment": "Comment",
-                    "conversation": "UnifiedThread",
-                    "message": "Message",
-                    "scheduled": "PagePost",
-                    "ig_media": "IGMedia",
-                    "ig_comment": "IGComment",
-                }[node.kind]
-                raise GraphError(
-                    400, f"(#100) Tried accessing nonexisting field ({spec.name}) on node type ({kind})", 100
-                )
+                raise nonexisting_field(spec.name, node.kind)
             if spec.name in EDGE_FIELDS and spec.name not in values:
                 edge = self.edge_page(
                     node, spec.name, {}, spec.children, request, version, modifiers=spec.modifiers
