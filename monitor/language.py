@@ -215,6 +215,8 @@ class _Detector:
 
         self._langid: LanguageIdentifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         self._langid.set_languages(list(LANGID_LANGUAGES))
+        # set_languages keeps the all-language matrix for a later reset we never do: drop it (~27 MB).
+        self._langid._full_model = (self._langid.nb_ptc, self._langid.nb_pc, self._langid.nb_classes)
         self._lex = _load_lexicon()
 
     # -- public -------------------------------------------------------------------------------
