@@ -268,11 +268,15 @@ class AlertRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     route: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(16))  # first | repeat | resolved | digest | test | emergency | operations
+    reason: Mapped[str] = mapped_column(
+        String(16)
+    )  # first | repeat | resolved | digest | test | emergency | operations
     severity: Mapped[str] = mapped_column(String(16), default="info")
     subject: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | delivered | failed
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending | sending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

@@ -127,7 +127,8 @@ class Store:
             return
         if status["state"] == "newer":
             raise StoreError(
-                f"the database schema ({status['current']}) is newer than this socialmon knows; upgrade socialmon"
+                f"the database schema ({status['current']}) is newer than this socialmon knows: "
+                "upgrade socialmon"
             )
         raise StoreError(f"the database is not migrated ({status['state']}): run `socialmon db upgrade`")
 
@@ -191,7 +192,9 @@ def _any_differs(table: Any, excluded: Any, columns: Sequence[str]) -> Any:
     return or_(*(comparable(table.c[c]).is_distinct_from(comparable(excluded[c])) for c in columns))
 
 
-def _existing_ids(session: Session, model: Any, platform_ids: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+def _existing_ids(
+    session: Session, model: Any, platform_ids: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
     wanted = list(platform_ids)
     found: set[tuple[str, str]] = set()
     by_platform: dict[str, list[str]] = {}
@@ -207,8 +210,19 @@ def _existing_ids(session: Session, model: Any, platform_ids: Iterable[tuple[str
 
 # Columns a later poll may legitimately change (edits, caption status, live ending).
 _POST_UPDATABLE = (
-    "text", "url", "kind", "title", "language", "language_confidence", "links", "hashtags", "media",
-    "has_video", "video_captions", "live", "updated_at",
+    "text",
+    "url",
+    "kind",
+    "title",
+    "language",
+    "language_confidence",
+    "links",
+    "hashtags",
+    "media",
+    "has_video",
+    "video_captions",
+    "live",
+    "updated_at",
 )
 
 
@@ -228,7 +242,9 @@ def store_posts(session: Session, posts: Sequence[models.Post], now: datetime) -
 
 def store_messages(session: Session, messages: Sequence[models.Message], now: datetime) -> int:
     existing = _existing_ids(session, MessageRow, ((m.platform, m.native_id) for m in messages))
-    rows = [{**asdict(m), "first_seen_at": now} for m in {(m.platform, m.native_id): m for m in messages}.values()]
+    rows = [
+        {**asdict(m), "first_seen_at": now} for m in {(m.platform, m.native_id): m for m in messages}.values()
+    ]
     columns = ("text", "language", "language_confidence", "is_enquiry")
     upsert_rows(session, MessageRow, rows, ("platform", "native_id"), columns, changed=columns)
     return sum(1 for key in {(m.platform, m.native_id) for m in messages} if key not in existing)
@@ -236,7 +252,9 @@ def store_messages(session: Session, messages: Sequence[models.Message], now: da
 
 def store_replies(session: Session, replies: Sequence[models.Reply], now: datetime) -> int:
     existing = _existing_ids(session, ReplyRow, ((r.platform, r.native_id) for r in replies))
-    rows = [{**asdict(r), "first_seen_at": now} for r in {(r.platform, r.native_id): r for r in replies}.values()]
+    rows = [
+        {**asdict(r), "first_seen_at": now} for r in {(r.platform, r.native_id): r for r in replies}.values()
+    ]
     columns = ("text", "language", "language_confidence")
     upsert_rows(session, ReplyRow, rows, ("platform", "native_id"), columns, changed=columns)
     return sum(1 for key in {(r.platform, r.native_id) for r in replies} if key not in existing)
@@ -255,20 +273,33 @@ def latest_profile(session: Session, account_id: str) -> ProfileSnapshotRow | No
 def store_profile(session: Session, snapshot: models.ProfileSnapshot) -> bool:
     """Store a snapshot if it differs from the latest; else refresh last_seen_at. True if new."""
     latest = latest_profile(session, snapshot.account_id)
-    if latest is not None and (latest.name, latest.handle, latest.text, latest.avatar_fingerprint) == snapshot.identity():
+    if (
+        latest is not None
+        and (latest.name, latest.handle, latest.text, latest.avatar_fingerprint) == snapshot.identity()
+    ):
         latest.last_seen_at = snapshot.taken_at
         return False
     session.add(ProfileSnapshotRow(**asdict(snapshot), last_seen_at=snapshot.taken_at))
     return True
 
 
-def store_scheduled(session: Session, account_id: str, scheduled: Sequence[models.ScheduledPost], now: datetime) -> None:
+def store_scheduled(
+    session: Session, account_id: str, scheduled: Sequence[models.ScheduledPost], now: datetime
+) -> None:
     """Replace the account's view of its queue: rows not seen now are marked gone."""
     seen = {(s.platform, s.native_id) for s in scheduled}
     rows = [{**asdict(s), "first_seen_at": now, "last_seen_at": now, "gone_at": None} for s in scheduled]
-    upsert_rows(session, ScheduledPostRow, rows, ("platform", "native_id"), ("scheduled_for", "text", "url", "last_seen_at", "gone_at"))
+    upsert_rows(
+        session,
+        ScheduledPostRow,
+        rows,
+        ("platform", "native_id"),
+        ("scheduled_for", "text", "url", "last_seen_at", "gone_at"),
+    )
     for row in session.scalars(
-        select(ScheduledPostRow).where(ScheduledPostRow.account_id == account_id, ScheduledPostRow.gone_at.is_(None))
+        select(ScheduledPostRow).where(
+            ScheduledPostRow.account_id == account_id, ScheduledPostRow.gone_at.is_(None)
+        )
     ):
         if (row.platform, row.native_id) not in seen:
             row.gone_at = now
@@ -280,12 +311,24 @@ def load_cursor(session: Session, account_id: str) -> dict[str, Any]:
 
 
 def save_cursor(session: Session, account_id: str, cursor: dict[str, Any], now: datetime) -> None:
-    upsert_rows(session, CursorRow, [{"account_id": account_id, "data": cursor, "updated_at": now}], ("account_id",), ("data", "updated_at"))
+    upsert_rows(
+        session,
+        CursorRow,
+        [{"account_id": account_id, "data": cursor, "updated_at": now}],
+        ("account_id",),
+        ("data", "updated_at"),
+    )
 
 
 def store_rate_limits(session: Session, limits: Sequence[models.RateLimit], now: datetime) -> None:
     rows = [{**asdict(rl), "updated_at": now, "blocked_until": None} for rl in limits]
-    upsert_rows(session, RateLimitRow, rows, ("platform", "bucket"), ("limit", "remaining", "reset_at", "used_percent", "updated_at"))
+    upsert_rows(
+        session,
+        RateLimitRow,
+        rows,
+        ("platform", "bucket"),
+        ("limit", "remaining", "reset_at", "used_percent", "updated_at"),
+    )
 
 
 def add_quota_units(session: Session, platform: str, day: str, units: int) -> None:
@@ -305,7 +348,9 @@ def quota_used(session: Session, platform: str, day: str) -> int:
 
 def latest_poll_runs(session: Session) -> dict[str, PollRunRow]:
     newest = (
-        select(PollRunRow.account_id, func.max(PollRunRow.id).label("id")).group_by(PollRunRow.account_id).subquery()
+        select(PollRunRow.account_id, func.max(PollRunRow.id).label("id"))
+        .group_by(PollRunRow.account_id)
+        .subquery()
     )
     rows = session.scalars(select(PollRunRow).join(newest, PollRunRow.id == newest.c.id))
     return {row.account_id: row for row in rows}
