@@ -127,7 +127,7 @@ class Store:
             return
         if status["state"] == "newer":
             raise StoreError(
-                f"the database schema ({status['current']}) is newer than this socialmon knows: "
+                f"the database schema ({status['current']}) is newer than this socialmon knows; "
                 "upgrade socialmon"
             )
         raise StoreError(f"the database is not migrated ({status['state']}): run `socialmon db upgrade`")
