@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from monitor.cli.main import cli
@@ -23,6 +24,12 @@ accounts:
   - {{id: dept-fb, platform: facebook, handle: Dept, name: Dept, language: {{mode: bilingual}}}}
 """
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`status` judges heartbeats against the real clock: NOW must be this test's now, not import time."""
+    monkeypatch.setitem(globals(), "NOW", datetime.now(UTC).replace(microsecond=0))
 
 
 def fill(store: Store) -> None:
