@@ -68,15 +68,15 @@ def _alembic_config(connection: Any = None) -> Any:
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+    from monitor.migrations import HEAD
 
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return HEAD
 
 
 def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
+    from monitor.migrations import REVISIONS
 
-    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return set(REVISIONS)
 
 
 class Store:
@@ -95,10 +95,13 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def current_revision(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
+        """The revision stamped in `alembic_version`, or None for an empty database."""
+        from sqlalchemy import inspect, text
 
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def schema_status(self) -> dict[str, Any]:
         current, head = self.current_revision(), head_revision()

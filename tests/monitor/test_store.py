@@ -292,3 +292,15 @@ def test_package_data_ships_migrations_templates_scenarios_and_data() -> None:
         str(p.relative_to(ROOT)) for p in files if not _shipped(p, setuptools_cfg["package-data"], packages)
     ]
     assert missing == [], "not in the wheel: add an __init__.py or a package-data glob in pyproject.toml"
+
+
+def test_the_revision_list_matches_the_migration_scripts() -> None:
+    """The service checks the schema without importing Alembic; its list must match the scripts."""
+    from alembic.script import ScriptDirectory
+
+    from monitor.migrations import HEAD, REVISIONS
+    from monitor.store import _alembic_config
+
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    assert scripts.get_current_head() == HEAD
+    assert list(REVISIONS) == [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
