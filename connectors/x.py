@@ -559,4 +559,6 @@ def _problem_detail(response: requests.Response) -> str:
     for error in as_list(body.get("errors"), "X errors") if isinstance(body.get("errors"), list) else []:
         if isinstance(error, dict) and error.get("message"):
             parts.append(str(error["message"]))
-    return "; ".join(p for p in parts if p) or "no detail"
+    # X often repeats itself (title "Unauthorized", detail "Unauthorized"): say each thing once.
+    unique = dict.fromkeys(p for p in parts if p)
+    return "; ".join(unique) or "no detail"

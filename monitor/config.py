@@ -33,7 +33,9 @@ DEFAULT_CONFIG_PATH = "config/socialmon.yaml"
 MAX_ALIASES = 100
 MAX_EXPANDED_NODES = 100_000  # values after expanding aliases; a real config has a few thousand
 MAX_DEPTH = 30
-MAX_REPORTED = 5  # problems printed; the rest are counted
+# Problems printed (the rest are counted): a screenful, so that a new deployment's missing
+# environment variables (often six or more) show in one run, not one `check-config` after another.
+MAX_REPORTED = 20
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -956,6 +958,9 @@ def _yaml_error_line(source: str, exc: yaml.MarkedYAMLError) -> str:
         tag = re.search(r"tag '([^']*)'", problem)
         name = tag[1].replace("tag:yaml.org,2002:", "!!") if tag else "this tag"
         problem = f"the tag {name} is not allowed (plain YAML only)"
+    if "'\\t'" in problem:  # PyYAML says "found character '\t'": say what to do about it
+        column = f" (column {mark.column + 1})" if mark else ""
+        problem = f"a tab character{column}: use spaces, not tabs, to indent and separate YAML"
     return f"{where}: invalid YAML: {problem}"
 
 

@@ -23,7 +23,15 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.config import Account, Config, PairedLanguage
-from monitor.db import EmergencyRow, FindingRow, MessageRow, PostRow, ReplyRow, ScheduleStateRow
+from monitor.db import (
+    AccountStateRow,
+    EmergencyRow,
+    FindingRow,
+    MessageRow,
+    PostRow,
+    ReplyRow,
+    ScheduleStateRow,
+)
 from monitor.logs import get_logger
 from monitor.notifiers.text import one_line, truncate
 
@@ -31,6 +39,8 @@ WINDOW = timedelta(days=7)  # parity and reply time look back this far
 MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
 WELSH = frozenset({"cy", "cy+en"})
 LANGUAGES_COUNTED = frozenset({"cy", "en", "cy+en"})  # "other"/"unknown" (e.g. image-only) are left out
+# An account never read successfully (new, or its token expired) may well have posted: don't say "never".
+NOT_READ = "unknown (never polled successfully)"
 
 log = get_logger(component="digest")
 
@@ -136,6 +146,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     accounts = [a for a in config.accounts if a.enabled]
     open_counts = _open_counts(session)
     last_posts = _last_posts(session)
+    ever_read = _ever_read(session)
     posts = _window_posts(session, now - WINDOW, now)
     for account in accounts:
         by_check = dict(sorted(open_counts.get(account.id, {}).items()))
@@ -148,7 +159,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
                 label=account.label(),
                 platform=account.platform,
                 role=account.role,
-                last_post=_fmt(last, tz) if last else "never",
+                last_post=_fmt(last, tz) if last else ("never" if account.id in ever_read else NOT_READ),
                 days_since_post=(now - last).days if last else None,
                 parity=parity,
                 parity_posts=counted,
@@ -190,6 +201,12 @@ def _last_posts(session: Session) -> dict[str, datetime]:
         .group_by(PostRow.account_id)
     )
     return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def _ever_read(session: Session) -> set[str]:
+    """Accounts polled successfully at least once: only for those does "no post" mean "never posted"."""
+    stmt = select(AccountStateRow.account_id).where(AccountStateRow.last_ok_at.is_not(None))
+    return set(session.scalars(stmt))
 
 
 def _window_posts(session: Session, start: datetime, end: datetime) -> dict[str, list[tuple[datetime, str]]]:
@@ -310,6 +327,8 @@ def _emergencies(session: Session, config: Config, since: datetime, now: datetim
             session.scalar(
                 select(func.count(FindingRow.id)).where(
                     FindingRow.check == "emergency-posting",
+                    # a queued scheduled post is a finding too, but nothing was posted
+                    FindingRow.subject.not_like("scheduled:%"),
                     FindingRow.opened_at >= row.started_at,
                     FindingRow.opened_at <= end,
                 )
@@ -349,7 +368,7 @@ def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
 def summary_payload(digest: Digest) -> dict[str, Any]:
     """Render-agnostic fields for channels that show a summary (Teams) plus the full data (e-mail)."""
     items = [
-        f"{a.label}: last post {a.last_post if a.days_since_post is None else f'{a.days_since_post} d ago'}"
+        f"{a.label}: last post {_days_ago(a.days_since_post, a.last_post)}"
         f" · Welsh parity {_pct(a.parity)} · median reply {a.median_reply} · {a.open_total} open"
         for a in digest.accounts
     ]
@@ -370,6 +389,12 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
         "items": items,
         "digest": digest.to_dict(),
     }
+
+
+def _days_ago(days: int | None, never: str) -> str:
+    if days is None:
+        return never
+    return "< 1 d ago" if days == 0 else f"{days} d ago"  # "0 d ago" reads as "just now"
 
 
 def _pct(value: float | None) -> str:

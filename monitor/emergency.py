@@ -257,6 +257,17 @@ def start_notice(session: Session, config: Config, row: EmergencyRow, extra: str
     return "Emergency monitoring is on: " + _excerpt(row.reason, 80), "\n".join(lines)
 
 
+def _summary_finding_lines(config: Config, findings: list[FindingRow]) -> list[str]:
+    lines = []
+    for finding in findings[:50]:
+        state = "still open" if finding.status == "open" else "resolved"
+        who, when = _label(config, finding.account_id), _when(finding.since, config)
+        lines.append(f"- {who} at {when}: {finding.title} ({state})")
+    if len(findings) > 50:
+        lines.append(f"- ... and {len(findings) - 50} more")
+    return lines
+
+
 def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple[str, str]:
     """Subject and body of the end-of-emergency summary: what was seen while it ran."""
     assert row.ended_at is not None
@@ -279,6 +290,9 @@ def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple
             AlertRow.delivered_at.is_not(None),
         )
     )
+    # A queued scheduled post is a finding too, but it was not posted: count the two apart.
+    queued = [f for f in findings if f.subject.startswith("scheduled:")]
+    posted = [f for f in findings if not f.subject.startswith("scheduled:")]
     minutes = int((row.ended_at - row.started_at).total_seconds() // 60)
     lines = [
         f"Emergency ended at {_when(row.ended_at, config)} by {row.ended_by or 'unknown'} "
@@ -286,16 +300,18 @@ def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple
         f"Declared at {_when(row.started_at, config)} by {row.started_by or 'unknown'}; reason: {row.reason}",
         f"Taken up by the daemon at {_when(row.taken_up_at, config)}." if row.taken_up_at else "",
         "",
-        f"Posts by non-central accounts during the emergency: {len(findings)}.",
+        f"Posts by non-central accounts during the emergency: {len(posted)}.",
     ]
-    for finding in findings[:50]:
-        state = "still open" if finding.status == "open" else "resolved"
-        who, when = _label(config, finding.account_id), _when(finding.since, config)
-        lines.append(f"- {who} at {when}: {finding.title} ({state})")
+    lines += _summary_finding_lines(config, posted)
+    if queued:
+        lines += [f"Scheduled posts found queued on non-central accounts: {len(queued)}."]
+        lines += _summary_finding_lines(config, queued)
     lines += [
         f"Alerts delivered on the emergency route while it ran: {alerts_sent or 0}.",
         "",
         "Accounts are back on their normal polling intervals.",
     ]
-    subject = f"Emergency over: {len(findings)} non-central post(s) seen"
+    subject = f"Emergency over: {len(posted)} non-central post(s) seen"
+    if queued:
+        subject += f", {len(queued)} scheduled post(s) queued"
     return subject, "\n".join(line for line in lines if line is not None)

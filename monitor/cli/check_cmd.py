@@ -103,7 +103,7 @@ _COLUMNS = (
     ("CHECK", "check", 20),
     ("ACCOUNT", "account", 24),
     ("SUBJECT", "subject", 36),
-    ("SINCE", "since", 17),
+    ("SINCE (UTC)", "since", 17),  # stored UTC; say so, as `alerts list` does
     ("POLICY SECTION", "policy_section", 48),
 )
 

@@ -34,17 +34,36 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def get_config(config_path: str | None) -> Config:
+def get_config(config_path: str | None, log_level: str = "WARNING") -> Config:
+    """Load the config or exit 2 with its located errors; then set up logging.
+
+    One-shot commands print their own results, so their log shows warnings and errors only (an
+    info line per account would repeat the table); `socialmon run` asks for INFO.
+    SOCIALMON_LOG_LEVEL (e.g. INFO, DEBUG) overrides either.
+    """
+    import os
+
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        for line in exc.lines[:6]:
+        for line in exc.lines:  # already capped (config.MAX_REPORTED) and counted
             click.echo(line, err=True)
         sys.exit(EXIT_USAGE)
     from monitor.logs import configure_logging
 
-    configure_logging()
+    configure_logging(level=_log_level(os.environ.get("SOCIALMON_LOG_LEVEL"), log_level))
     return config
+
+
+def _log_level(requested: str | None, default: str) -> str:
+    level = (requested or "").strip().upper()
+    if level in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        return level
+    if level:
+        click.echo(
+            f"socialmon: SOCIALMON_LOG_LEVEL={requested!r} is not DEBUG, INFO, WARNING or ERROR", err=True
+        )
+    return default
 
 
 def open_store(config: Config, *, migrate: bool = False) -> Any:
@@ -82,6 +101,9 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`socialmon alerts list | head`): click ends quietly on EPIPE.
             raise
         except Exception as exc:
             if os.environ.get("SOCIALMON_DEBUG"):

@@ -21,11 +21,11 @@ def upgrade(config_path: str | None) -> None:
     """Create the schema or bring it to the newest version (safe to run again)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monitor.store import Store
+    from monitor.store import Store, StoreError
 
     config = get_config(config_path)
-    store = Store(config.database_url())
     try:
+        store = Store(config.database_url())
         status = store.schema_status()
         if status["state"] == "newer":
             fail(
@@ -33,6 +33,8 @@ def upgrade(config_path: str | None) -> None:
                 "upgrade socialmon"
             )
         before, after = store.upgrade()
+    except StoreError as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         from monitor.cli.common import _safe_db_error
 
@@ -51,11 +53,13 @@ def status(config_path: str | None, as_json: bool) -> None:
     """Show the schema version of the database and whether it needs upgrading."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monitor.store import Store
+    from monitor.store import Store, StoreError
 
     config = get_config(config_path)
     try:
         info = Store(config.database_url()).schema_status()
+    except StoreError as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         from monitor.cli.common import _safe_db_error
 

@@ -98,7 +98,7 @@ def start(config_path: str | None, reason: str, by: str | None, wait: float, as_
     if row.taken_up_at:
         took = (row.taken_up_at - row.started_at).total_seconds()
         click.echo(f"taken up by the daemon after {took:.1f} s")
-    else:
+    elif not note:  # with no daemon running, promising a take-up would mislead on-call
         seconds = int(config.service.emergency_check_interval.total_seconds())
         click.echo(f"the running daemon takes it up within {seconds} s")
     if note:
@@ -129,17 +129,26 @@ def stop(config_path: str | None, by: str | None, as_json: bool) -> None:
     config = get_config(config_path)
     store = open_store(config)
     row = stop_emergency(store, by or _default_by())
+    note = _daemon_note(store) if row else None
     if as_json:
-        click.echo(json.dumps(_describe(row) if row else {"active": False, "stopped": None}))
+        click.echo(
+            json.dumps(
+                {**_describe(row), "daemon_warning": note} if row else {"active": False, "stopped": None}
+            )
+        )
         return
     if row is None:
         click.echo("no emergency is active")
         return
     length = row.ended_at - row.started_at
+    # With no daemon running the summary waits for the next `socialmon run`: don't promise it now.
+    who_sends = "the daemon sends the summary" if not note else "the summary is sent when the daemon runs"
     click.echo(
         f"emergency {row.id} ended at {row.ended_at:%Y-%m-%d %H:%M:%S} UTC by {row.ended_by} "
-        f"after {_length(length)}; the daemon sends the summary"
+        f"after {_length(length)}; {who_sends}"
     )
+    if note:
+        click.echo(note, err=True)
 
 
 def _length(delta: timedelta) -> str:

@@ -32,7 +32,7 @@ def run(config_path: str | None, once: bool, as_json: bool) -> None:
     from monitor.leader import AlreadyRunning, leadership_for
     from monitor.service import Service, systemd_notifier
 
-    config = get_config(config_path)
+    config = get_config(config_path, log_level="INFO")  # the service's log is its record
     store = open_store(config)
     try:
         leadership = leadership_for(store, config.service.lock_id)

@@ -135,13 +135,19 @@ def status(config_path: str | None, as_json: bool) -> None:
         f"outbox: {outbox['pending']} pending, {outbox['sending']} sending, {outbox['failed']} failed{oldest}"
     )
     click.echo("")
-    header = f"{'account':<28} {'platform':<9} {'last poll':<15} {'outcome':<18} {'next poll':<15} open"
+    outcomes = [_outcome_text(row) for row in info["accounts"]]
+    # As wide as the longest outcome ("permission_missing (slowed)"), so the columns stay aligned.
+    width = max([18, *(len(o) + 1 for o in outcomes)])
+    header = f"{'account':<28} {'platform':<9} {'last poll':<15} {'outcome':<{width}} {'next poll':<15} open"
     click.echo(header)
-    for row in info["accounts"]:
-        outcome = (row["outcome"] or "-") + (" (slowed)" if row["slowed"] else "")
-        if not row["enabled"]:
-            outcome = "disabled"
+    for row, outcome in zip(info["accounts"], outcomes, strict=True):
         click.echo(
-            f"{row['id']:<28} {row['platform']:<9} {_short(row['last_poll'], tz):<15} {outcome:<18} "
+            f"{row['id']:<28} {row['platform']:<9} {_short(row['last_poll'], tz):<15} {outcome:<{width}} "
             f"{_short(row['next_poll'], tz):<15} {row['open_findings']}"
         )
+
+
+def _outcome_text(row: dict[str, Any]) -> str:
+    if not row["enabled"]:
+        return "disabled"
+    return (row["outcome"] or "-") + (" (slowed)" if row["slowed"] else "")

@@ -26,9 +26,17 @@ MAX_RETRY_AFTER = 3600.0
 
 
 def safe_target(url: str) -> str:
-    """What an error may show of a secret URL: scheme and host, never the path or query."""
+    """What an error may show of a secret URL: its host (and port), never the path or query.
+
+    Not written as a URL: the log redactor replaces any Workflows-looking URL whole, which would
+    also swallow the host and the punctuation after it ("([REDACTED-URL] cannot connect").
+    """
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}/[redacted]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"host {parts.hostname or '?'}{port}"
 
 
 def scrub(text: str, url: str) -> str:

@@ -200,6 +200,8 @@ def test_401_is_auth_expired_and_never_shows_the_token() -> None:
         connector().fetch(account(), {}, NOW)
     assert info.value.kind == "auth_expired" and info.value.api_calls == 1
     assert SECRETS["X_TOKEN"] not in str(info.value)
+    # the body's title and detail say the same thing: the message says it once
+    assert str(info.value).endswith("401 unauthorized: Unauthorized")
 
 
 @responses.activate

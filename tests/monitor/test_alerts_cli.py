@@ -31,11 +31,12 @@ def test_alerts_test_reports_each_channel(store, tmp_path: Path) -> None:
             {"security": "{channels: [mail, teams]}"},
         )
         result = CliRunner().invoke(cli, ["alerts", "test", "--route", "security", "--config", str(path)])
+        teams_port = teams.port
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["mail", "email", "delivered"]
     assert lines[1].startswith(
-        "teams  teams  failed: Teams channel 'teams' (http://127.0.0.1/[redacted]): HTTP 404"
+        f"teams  teams  failed: Teams channel 'teams' (host 127.0.0.1:{teams_port}): HTTP 404"
     )
     assert teams.secret not in result.output
     assert "[TEST]" in sink.messages[0]["Subject"]

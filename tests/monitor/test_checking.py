@@ -286,6 +286,7 @@ def test_check_command_prints_a_table(cli_config: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["SEVERITY", "CHECK", "ACCOUNT", "SUBJECT"]
+    assert "SINCE (UTC)" in lines[0]  # the times are UTC, not the accounts' local time
     assert any("welsh-unanswered" in line and "message:x:m9" in line for line in lines)
     assert any(line.startswith("high") and "connector-health" in line for line in lines)
 

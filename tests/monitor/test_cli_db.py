@@ -141,3 +141,13 @@ def test_a_bad_config_stops_db_commands_with_exit_2(tmp_path: Path) -> None:
     path.write_text("accounts: []\n")
     code, _, err = _run("db", "upgrade", "-c", str(path))
     assert code == 2 and f"{path}:1: accounts:" in err
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "status"], ["status"]])
+def test_a_database_directory_that_cannot_be_made_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data directory should be")
+    path = _config_file(tmp_path, f"sqlite:///{blocker / 'sub' / 'sm.db'}")
+    code, _out, err = _run(*command, "-c", str(path))
+    assert code == 2
+    assert err == f"socialmon: cannot create the database directory {blocker / 'sub'}: Not a directory\n"

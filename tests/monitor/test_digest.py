@@ -11,8 +11,16 @@ from alerts_support import NOW, add_finding, email_channel, make_config, teams_c
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from monitor.db import AlertRow, EmergencyRow, MessageRow, PostRow, ReplyRow, ScheduleStateRow
-from monitor.digest import build_digest, next_occurrence, render_digest, send_digest_if_due
+from monitor.db import (
+    AccountStateRow,
+    AlertRow,
+    EmergencyRow,
+    MessageRow,
+    PostRow,
+    ReplyRow,
+    ScheduleStateRow,
+)
+from monitor.digest import build_digest, next_occurrence, render_digest, send_digest_if_due, summary_payload
 from monitor.outbox import send_due
 from monitor.receivers import SmtpSink, TeamsReceiver
 
@@ -95,6 +103,8 @@ def test_figures_per_account(store) -> None:
             s, "central", datetime(2025, 3, 5, 10, tzinfo=UTC), datetime(2025, 3, 5, 11, tzinfo=UTC), "m3"
         )
         add_finding(s, "cadence", "recruit-intl", "account", "warning")
+        # read successfully, no post: "never" posted (physics-cy etc. have posts; their state is irrelevant)
+        s.add(AccountStateRow(account_id="recruit-intl", last_poll_at=NOW, last_status="ok", last_ok_at=NOW))
         add_finding(s, "welsh-unanswered", "central", "message:x:m9", "high")
         add_finding(
             s, "welsh-unanswered", "central", "message:x:m8", "high", opened_at=NOW - timedelta(days=3)
@@ -126,6 +136,31 @@ def test_figures_per_account(store) -> None:
     assert digest.emergencies == []
 
 
+def test_text_reads_naturally_for_one_post_one_reply_and_a_post_hours_old(store) -> None:
+    with store.session() as s:
+        post(s, "central", NOW - timedelta(hours=20), "cy", "c1")  # yesterday, but not a day ago
+        exchange(s, "central", NOW - timedelta(hours=3), NOW - timedelta(hours=2), "m1")
+    digest = build_digest(config(), store, NOW)
+    text, html = render_digest(digest, "text"), render_digest(digest, "html")
+    block = text[text.index("University (x:prifysgol)") :]
+    assert "Last post:     less than a day ago (" in block and "0 days ago" not in text
+    assert " of 1 post (" in block and "(1 reply)" in block
+    assert "1 posts" not in text and "1 replies" not in text
+    assert "less than a day ago" in html and "(1 post)" in html
+    teams_items = summary_payload(digest)["items"]
+    assert any(i.startswith("University (x:prifysgol): last post < 1 d ago ·") for i in teams_items)
+
+
+def test_an_account_never_read_is_not_said_never_to_have_posted(store) -> None:
+    with store.session() as s:
+        # expired token since day one: polls fail, nothing stored
+        s.add(AccountStateRow(account_id="recruit-intl", last_poll_at=NOW, last_status="auth_expired"))
+    digest = build_digest(config(), store, NOW)
+    intl = next(a for a in digest.accounts if a.account_id == "recruit-intl")
+    assert intl.last_post == "unknown (never polled successfully)" and intl.days_since_post is None
+    assert "Last post:     unknown (never polled successfully)" in render_digest(digest, "text")
+
+
 def test_emergency_summary_when_one_ran(store) -> None:
     with store.session() as s:
         s.add(
@@ -140,6 +175,10 @@ def test_emergency_summary_when_one_ran(store) -> None:
             EmergencyRow(started_at=NOW - timedelta(days=9), reason="old", ended_at=NOW - timedelta(days=8))
         )
         add_finding(s, "emergency-posting", opened_at=NOW - timedelta(hours=4))
+        # a scheduled post found queued is not a post by the account: not counted as one
+        add_finding(
+            s, "emergency-posting", subject="scheduled:facebook:9", opened_at=NOW - timedelta(hours=4)
+        )
     digest = build_digest(config(), store, NOW)
     [emergency] = digest.emergencies
     assert emergency.reason == "Campus lockdown" and emergency.posting_findings == 1
@@ -286,4 +325,6 @@ def test_cli_send_reports_each_channel(store, tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["html", "text"])
 def test_empty_store_renders(store, fmt: str) -> None:
     rendered = render_digest(build_digest(config(), store, NOW), fmt)  # type: ignore[arg-type]
-    assert "None." in rendered and "never" in rendered
+    # nothing was ever read: the digest does not claim the accounts never posted
+    assert "None." in rendered and "unknown (never polled successfully)" in rendered
+    assert "never</td>" not in rendered and "Last post:     never" not in rendered

@@ -142,6 +142,44 @@ def test_summary_counts_non_central_posts_and_is_sent_once(store: Store, config)
     assert "1 h 10 min" in summary.payload["text"] and "Dept Page" in summary.payload["text"]
 
 
+def test_summary_counts_queued_scheduled_posts_apart_from_posts(store: Store, config) -> None:  # type: ignore[no-untyped-def]
+    row = start_emergency(store, "Lockdown", "duty", now=T0)
+    take_up(store, config, row.id, now=T0)
+    with store.session() as session:
+        for n, (subject, title) in enumerate(
+            [
+                ("post:facebook:1", "Non-central account posted during an emergency"),
+                (
+                    "scheduled:facebook:9",
+                    "Scheduled post queued on a non-central account during an emergency",
+                ),
+            ]
+        ):
+            session.add(
+                FindingRow(
+                    fingerprint=f"{n}" * 16,
+                    check="emergency-posting",
+                    account_id="dept-fb",
+                    subject=subject,
+                    severity="critical" if n == 0 else "high",
+                    status="open",
+                    title=title,
+                    since=T0 + timedelta(minutes=5),
+                    opened_at=T0 + timedelta(minutes=5),
+                    last_seen_at=T0 + timedelta(minutes=5),
+                    immediate=True,
+                )
+            )
+    stop_emergency(store, "duty", now=T0 + timedelta(minutes=10))
+    assert send_summary(store, config, row.id, now=T0 + timedelta(minutes=11)) is True
+    summary = emergency_rows(store)[-1]
+    # a queued post did not go out: it is not counted as a post seen
+    assert summary.subject == "Emergency over: 1 non-central post(s) seen, 1 scheduled post(s) queued"
+    text = summary.payload["text"]
+    assert "Posts by non-central accounts during the emergency: 1." in text
+    assert "Scheduled posts found queued on non-central accounts: 1." in text
+
+
 def test_started_and_stopped_before_take_up_sends_only_the_summary(store: Store, config) -> None:  # type: ignore[no-untyped-def]
     row = start_emergency(store, "Drill", "duty", now=T0)
     stop_emergency(store, "duty", now=T0 + timedelta(seconds=1))
@@ -178,6 +216,20 @@ def test_cli_start_status_stop(tmp_path: Path) -> None:
     assert stop.exit_code == 0 and json.loads(stop.stdout.splitlines()[-1])["ended_by"] == "ops"
     assert "no emergency is active" in runner.invoke(cli, ["emergency", "stop", "-c", path]).output
     assert "no emergency is active" in runner.invoke(cli, ["emergency", "status", "-c", path]).output
+
+
+def test_cli_start_without_a_daemon_warns_and_promises_no_take_up(tmp_path: Path) -> None:
+    path = str(_cli_config(tmp_path))
+    out = CliRunner().invoke(cli, ["emergency", "start", "-c", path, "--reason", "Drill", "--by", "qa"])
+    assert out.exit_code == 0, out.output
+    assert "declared" in out.stdout
+    assert "takes it up" not in out.output  # nothing would: no daemon has a heartbeat
+    assert "no running `socialmon run` has a recent heartbeat" in out.stderr
+    stop = CliRunner().invoke(cli, ["emergency", "stop", "-c", path, "--by", "qa"])
+    assert stop.exit_code == 0, stop.output
+    assert "the summary is sent when the daemon runs" in stop.stdout
+    assert "the daemon sends the summary" not in stop.output
+    assert "no running `socialmon run` has a recent heartbeat" in stop.stderr
 
 
 def test_cli_start_needs_a_reason(tmp_path: Path) -> None:

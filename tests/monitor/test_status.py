@@ -105,6 +105,12 @@ def test_status_command_text_and_json(tmp_path: Path) -> None:
     assert "emergency: none" in text and "leader: h:1:a" in text and "standby: h:2:b" in text
     assert "outbox: 2 pending, 0 sending, 1 failed" in text
     assert "auth_expired (slowed)" in text
+    # a long outcome does not push its row's later columns out of line with the header
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("account "))
+    slowed = next(line for line in lines if "auth_expired (slowed)" in line)
+    assert slowed.index("auth_expired") == header.index("outcome")
+    assert slowed.rstrip().rindex(" ") + 1 == header.index("open")
 
 
 def test_status_on_an_unmigrated_database_says_what_to_run(tmp_path: Path) -> None:

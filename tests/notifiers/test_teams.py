@@ -9,9 +9,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+import requests
+import responses
 from notifier_support import make_alert
 
 from monitor.config import TeamsChannel
+from monitor.logs import redact
 from monitor.notifiers import DeliveryError
 from monitor.notifiers.teams import MAX_BYTES, TeamsNotifier, payload
 from monitor.receivers import TeamsReceiver, free_port
@@ -168,6 +171,20 @@ def test_connection_refused_is_transient_and_hides_the_url() -> None:
         TeamsNotifier().send(make_alert(), channel(url))
     assert caught.value.permanent is False
     assert "TOPSECRET" not in caught.value.message and "cannot connect" in caught.value.message
+
+
+@responses.activate
+def test_an_unreachable_workflows_url_reads_well_after_log_redaction() -> None:
+    # the outbox and the log redact every message: the host must survive it, and the punctuation too
+    url = "https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=SIG9"
+    responses.post(url, body=requests.ConnectionError("Name or service not known"))
+    with pytest.raises(DeliveryError) as caught:
+        TeamsNotifier().send(make_alert(), channel(url))
+    shown = redact(caught.value.message)
+    assert "SIG9" not in shown and "/workflows/" not in shown
+    assert shown.startswith(
+        "Teams channel 'on-call' (host prod-01.westeurope.logic.azure.com): cannot connect (Name or service"
+    )
 
 
 def test_legacy_throttling_reported_in_a_200_is_retried(receiver: TeamsReceiver) -> None:
