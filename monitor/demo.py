@@ -360,6 +360,12 @@ def format_summary(result: DemoResult) -> str:
         f"Teams received:   {result.teams_messages} messages in {result.teams_dir}/ (JSON)",
         f"Config used:      {result.config_path}",
         "",
+        "Look around the stored results (the Teams URL is a secret reference; any loopback URL will do):",
+        f"  export {TEAMS_ENV}=http://127.0.0.1:9/",
+        f"  socialmon check -c {result.config_path}",
+        f"  socialmon status -c {result.config_path}",
+        f"  socialmon digest --preview --format text -c {result.config_path}",
+        "",
         "Next: `socialmon demo --emergency-drill`, or docs/DEMO.md for a real deployment.",
     ]
     return "\n".join(lines)
