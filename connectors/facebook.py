@@ -219,16 +219,14 @@ class _PagePoll:
                     replies.append(record)
                 elif record is not None:
                     messages.append(record)
-        newest = max((record.created_at for record in [*messages, *replies]), default=None)
+        newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
         if newest and newest > self.comments_since:
             self.cursor["comments_since"] = iso(newest)
 
         scheduled = None
-        if self.edges.get("scheduled_posts") == "ok" and optional.get("scheduled_posts") is not None:
-            scheduled = [
-                self._scheduled(s)
-                for s in as_list(optional["scheduled_posts"].get("data"), "scheduled_posts")
-            ]  # type: ignore[union-attr]
+        queue = optional.get("scheduled_posts")
+        if self.edges.get("scheduled_posts") == "ok" and queue is not None:
+            scheduled = [self._scheduled(s) for s in as_list(queue.get("data"), "scheduled_posts")]
         elif self.edges.get("scheduled_posts") == "denied":
             self.ctx.warnings.append(
                 "facebook scheduled_posts: not readable with this token; emergency queue unknown"

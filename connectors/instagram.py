@@ -124,7 +124,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
                     if record.created_at < comments_since - OVERLAP:
                         continue
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
-        newest = max((r.created_at for r in [*messages, *replies]), default=None)
+        newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
         if newest and newest > comments_since:
             cursor["comments_since"] = iso(newest)
         cursor.update(ig_user_id=user_id, username=username)

@@ -35,6 +35,7 @@ Rate limits: `x-rate-limit-limit/remaining/reset` of every response are stored p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -254,7 +255,7 @@ class XConnector(BaseConnector[XPlatform]):
         token: str | None = None
         for _page in range(MAX_PAGES):
             page_params = {**params, **({"pagination_token": token} if token else {})}
-            body = self._call(ctx, client, bucket, lambda p=page_params: method(user_id, **p))
+            body = self._call(ctx, client, bucket, functools.partial(method, user_id, **page_params))
             meta = as_dict(body.get("meta"), f"X {bucket} meta")
             if "data" not in body and meta.get("result_count") is None:
                 raise _partial_error(body, f"X {bucket}")
@@ -389,7 +390,7 @@ class XConnector(BaseConnector[XPlatform]):
                     ctx,
                     client,
                     "GET /2/dm_events",
-                    lambda p=params: client.get_direct_message_events(user_auth=False, **p),
+                    functools.partial(client.get_direct_message_events, user_auth=False, **params),
                 )
                 page = [e for e in as_list(body.get("data"), "X dm_events data") if isinstance(e, dict)]
                 users.update(_users_by_id(as_dict(body.get("includes"), "X dm_events includes")))

@@ -364,7 +364,7 @@ class _ChannelPoll:
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
             if oldest is None or oldest < since:
                 break
-        newest = max((r.created_at for r in [*messages, *replies]), default=None)
+        newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
         if newest and newest > since:
             self.cursor["comments_since"] = iso(newest)
         if len(counts) > MAX_THREADS_TRACKED:

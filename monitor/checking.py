@@ -627,13 +627,13 @@ def _load_poll_state(session: Session, records: Records, ids: Sequence[str]) -> 
             if row.failing_since is not None:
                 failing.append(row.account_id)
     for account_id in failing:  # few: the error text of the latest run, for the finding's detail
-        stmt = (
+        error_stmt = (
             select(PollRunRow.error)
             .where(PollRunRow.account_id == account_id, PollRunRow.error.is_not(None))
             .order_by(PollRunRow.id.desc())
             .limit(1)
         )
-        error = session.scalar(stmt)
+        error = session.scalar(error_stmt)
         if error:
             state = records.poll[account_id]
             text = redact(str(error)).splitlines()[0][:200]

@@ -132,7 +132,7 @@ class GraphPlatform(Strict):
 class YouTubePlatform(Strict):
     base_url: str = "https://www.googleapis.com"
     api_key: SecretStr | None = None
-    daily_quota: int = Field(10_000, gt=0)
+    daily_quota: int = Field(default=10_000, gt=0)
     timeout: Duration = timedelta(seconds=20)
 
     _url = field_validator("base_url")(_check_base_url)
@@ -169,7 +169,7 @@ class Policy(Strict):
     counterpart_window: Duration = timedelta(minutes=30)
     backfill: Duration = timedelta(days=7)
     failure_tolerance: Duration = timedelta(hours=1)
-    redirect_max_chars: int = Field(280, gt=0)
+    redirect_max_chars: int = Field(default=280, gt=0)
 
 
 def _closure(value: Any) -> str:
@@ -354,7 +354,7 @@ class Alerts(Strict):
 class Service(Strict):
     data_dir: str | None = None
     metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(9464, ge=0, lt=65536)
+    metrics_port: int = Field(default=9464, ge=0, lt=65536)
     emergency_check_interval: Duration = timedelta(seconds=2)
     sender_interval: Duration = timedelta(seconds=5)
     housekeeping_interval: Duration = timedelta(hours=6)
@@ -681,7 +681,9 @@ def _model_of(annotation: Any, value: Any) -> Any:
         return models[0]
     for candidate in models:  # a discriminated union: pick the member by the value's tag
         for key in _DISCRIMINATORS:
-            tag_field = candidate.model_fields.get(key) if isinstance(candidate, type) else None
+            tag_field = (
+                getattr(candidate, "model_fields", {}).get(key) if isinstance(candidate, type) else None
+            )
             if (
                 tag_field is not None
                 and isinstance(value, dict)

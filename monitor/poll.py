@@ -102,8 +102,8 @@ def poll_account(
         return outcome
     except Exception as exc:  # a connector bug must not stop the other accounts
         finished = now + timedelta(seconds=time.monotonic() - started)
-        error = ConnectorError(f"{type(exc).__name__}: {exc}", kind="error")
-        outcome = _record_failure(store, account, error, now, finished)
+        crash = ConnectorError(f"{type(exc).__name__}: {exc}", kind="error")
+        outcome = _record_failure(store, account, crash, now, finished)
         log.error("poll crashed in the connector", error=outcome.error, exc_info=True)
         return outcome
 

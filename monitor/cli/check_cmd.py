@@ -63,7 +63,7 @@ def check(account_id: str | None, as_json: bool, fail_on: str | None, config_pat
     else:
         click.echo(render_table(findings))
         for item in exempt:
-            reason = item["detail"].removeprefix("exempt: ")
+            reason = (item["detail"] or "").removeprefix("exempt: ")
             click.echo(f"exempt from {item['check']}: {item['account']} ({reason})")
         click.echo(
             f"{len(findings)} open finding{'s' if len(findings) != 1 else ''}; "

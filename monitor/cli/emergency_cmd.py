@@ -140,7 +140,7 @@ def stop(config_path: str | None, by: str | None, as_json: bool) -> None:
     if row is None:
         click.echo("no emergency is active")
         return
-    length = row.ended_at - row.started_at
+    length = (row.ended_at or row.started_at) - row.started_at
     # With no daemon running the summary waits for the next `socialmon run`: don't promise it now.
     who_sends = "the daemon sends the summary" if not note else "the summary is sent when the daemon runs"
     click.echo(

@@ -1023,7 +1023,7 @@ class GraphApi:
             username = _username(message.author_name)
         if facebook:
             post_number = on.split("_")[-1]
-            children = 0 if parent_id else sum(1 for n in self._comments(node, {}) if n)
+            children = 0 if parent_id else len([n for n in self._comments(node, {}) if n])
             values = {
                 "id": rid,
                 "message": text,
