@@ -271,9 +271,9 @@ def sla_detail(ctx: CheckContext, item: Overdue, what: str) -> str:
     hours = ctx.worktime.describe()
     return (
         f"{what} from {message.author_name or message.author_id or 'someone'} ({message.channel}, "
-        f"{when(message.created_at, ctx)}) {excerpt(message.text)} has had no reply for "
-        f"{span(ctx.reply_sla)} of monitoring hours ({hours}); the deadline was {when(item.due, ctx)}. "
-        "Reply to it."
+        f"{when(message.created_at, ctx)}) {excerpt(message.text)} has had no reply; the policy "
+        f"allows {span(ctx.reply_sla)} of monitoring hours ({hours}), so it was due by "
+        f"{when(item.due, ctx)}. Reply to it."
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import time
+from typing import cast
 
 from checks.base import Check, CheckContext, excerpt
 from monitor.hours import WeeklyHours
@@ -193,7 +194,7 @@ def _assemble(tokens: list[tuple[str, object]], text: str) -> StatedHours:
             stated.always = True
         if kind != "times":
             continue
-        start, end = value  # type: ignore[misc]
+        start, end = cast(tuple[time, time], value)
         before = index - 1 if index > 0 and merged[index - 1][0] == "days" else None
         after = index + 1 if index + 1 < len(merged) and merged[index + 1][0] == "days" else None
         order = (after, before) if days_follow else (before, after)
@@ -204,11 +205,11 @@ def _assemble(tokens: list[tuple[str, object]], text: str) -> StatedHours:
             stated.times_without_days.add((start, end))
             continue
         used_days.add(chosen)
-        stated.windows.update((day, start, end) for day in merged[chosen][1])  # type: ignore[attr-defined]
+        stated.windows.update((day, start, end) for day in cast(set[int], merged[chosen][1]))
     if not stated.windows and not stated.times_without_days:
         for index, (kind, value) in enumerate(merged):
             if kind == "days" and index not in used_days:
-                stated.days_without_times |= value  # type: ignore[operator]
+                stated.days_without_times |= cast(set[int], value)
     return stated
 
 

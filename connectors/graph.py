@@ -53,7 +53,7 @@ _PERMISSION_CODES = {3, 10, *range(200, 300)}
 _TRANSIENT_CODES = {1, 2}
 
 
-class VersionedGraphAPI(facebook.GraphAPI):  # type: ignore[misc]
+class VersionedGraphAPI(facebook.GraphAPI):
     """facebook-sdk's GraphAPI, pinned explicitly to a current Graph API version."""
 
     def __init__(self, access_token: str, version: str, timeout: float, session: requests.Session):

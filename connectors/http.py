@@ -43,7 +43,7 @@ class RebasingSession(requests.Session):
             return self.base_url + url[len(self.native_origin) :]
         return url
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         url_text = url.decode() if isinstance(url, bytes) else url
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         self.last_response = None

@@ -107,7 +107,7 @@ class XConnector(BaseConnector[XPlatform]):
     def _call(
         self, ctx: PollContext, client: tweepy.Client, bucket: str, request: Callable[[], Any]
     ) -> dict[str, Any]:
-        session: RebasingSession = client.session  # type: ignore[assignment]
+        session: RebasingSession = client.session
 
         def attempt() -> dict[str, Any]:
             before = session.requests_made

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.config import Account, Config, PairedLanguage
@@ -76,6 +76,8 @@ class FindingLine:
     opened: str
     resolved: str = ""
     resolve_reason: str = ""
+    policy_section: str = ""  # why: the policy sentence the finding enforces
+    manager: str = ""  # who: the account's registered manager, when there is one
 
 
 @dataclass
@@ -101,6 +103,10 @@ class Digest:
     resolved: list[FindingLine] = field(default_factory=list)
     resolved_total: int = 0
     emergencies: list[EmergencyLine] = field(default_factory=list)
+    # Findings opened before this digest's period and still open: listed briefly so an old breach
+    # does not fade into a count once it has been "new" once.
+    still_open: list[FindingLine] = field(default_factory=list)
+    still_open_total: int = 0
 
     @property
     def open_total(self) -> int:
@@ -178,6 +184,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     digest.open_by_check = dict(sorted(totals.items()))
     digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now)
     digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now)
+    digest.still_open, digest.still_open_total = _still_open(session, config, since)
     digest.emergencies = _emergencies(session, config, since, now)
     return digest
 
@@ -228,7 +235,7 @@ def _parity(
 ) -> tuple[float | None, int, str]:
     """(share of posts since `start` that are Welsh or have a Welsh version, posts counted, note)."""
     if account.language.mode == "exempt":
-        return None, 0, f"exempt: {account.language.reason}"  # type: ignore[union-attr]
+        return None, 0, f"exempt: {account.language.reason}"
     members = [account.id]
     note = "bilingual account"
     if isinstance(account.language, PairedLanguage):
@@ -285,12 +292,26 @@ def _median_reply(
 def _findings(
     session: Session, config: Config, column: Any, since: datetime, now: datetime
 ) -> tuple[list[FindingLine], int]:
-    condition = (column > since) & (column <= now)
+    lines, total = _finding_lines(session, config, (column > since) & (column <= now))
+    # Opened and already resolved in the same period: nothing left to do, so after the open ones.
+    return sorted(lines, key=lambda line: bool(line.resolved)), total
+
+
+def _still_open(session: Session, config: Config, since: datetime) -> tuple[list[FindingLine], int]:
+    return _finding_lines(session, config, (FindingRow.status == "open") & (FindingRow.opened_at <= since))
+
+
+# Most urgent first, so the first lines of each list are what to do today.
+SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 2, "info": 3}
+
+
+def _finding_lines(session: Session, config: Config, condition: Any) -> tuple[list[FindingLine], int]:
     total = session.scalar(select(func.count(FindingRow.id)).where(condition)) or 0
+    rank = case(SEVERITY_ORDER, value=FindingRow.severity, else_=len(SEVERITY_ORDER))
     rows = session.scalars(
         select(FindingRow)
         .where(condition)
-        .order_by(FindingRow.account_id, FindingRow.check, FindingRow.id)
+        .order_by(rank, FindingRow.account_id, FindingRow.check, FindingRow.id)
         .limit(MAX_LISTED)
     )
     lines = [
@@ -305,6 +326,8 @@ def _findings(
             opened=_fmt(row.opened_at, config.tz),
             resolved=_fmt(row.resolved_at, config.tz) if row.resolved_at else "",
             resolve_reason=one_line(row.resolve_reason or "", 300),
+            policy_section=one_line(row.policy_section or "", 400),
+            manager=_manager(config, row.account_id),
         )
         for row in rows
     ]
@@ -372,12 +395,14 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
         f" · Welsh parity {_pct(a.parity)} · median reply {a.median_reply} · {a.open_total} open"
         for a in digest.accounts
     ]
-    items += [f"New: [{f.severity}] {f.check} · {f.account}: {f.title}" for f in digest.new]
-    items += [f"Resolved: {f.check} · {f.account}: {f.title}" for f in digest.resolved]
-    items += [
-        f"Emergency {e.started} to {e.ended}: {e.reason} ({e.posting_findings} posting findings)"
+    # Emergencies and what to do first: a Teams reader sees the top of the card on a phone.
+    emergencies = [
+        f"Emergency {e.started} to {e.ended}: {e.reason} ({_posts_by_non_central(e.posting_findings)})"
         for e in digest.emergencies
     ]
+    new = [f"New: {f.severity.upper()} · {f.title} · {f.account}" for f in digest.new]
+    resolved = [f"Resolved: {f.title} · {f.account}" for f in digest.resolved]
+    items = emergencies + new + items + resolved
     return {
         "kind": "digest",
         "title": digest.title,
@@ -391,10 +416,14 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
     }
 
 
+def _posts_by_non_central(count: int) -> str:
+    return f"{count} post{'' if count == 1 else 's'} by non-central accounts"
+
+
 def _days_ago(days: int | None, never: str) -> str:
     if days is None:
         return never
-    return "< 1 d ago" if days == 0 else f"{days} d ago"  # "0 d ago" reads as "just now"
+    return "under a day ago" if days == 0 else f"{days} d ago"  # "0 d ago" reads as "just now"
 
 
 def _pct(value: float | None) -> str:
@@ -416,6 +445,13 @@ def _fmt(value: datetime | None, tz: ZoneInfo) -> str:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _manager(config: Config, account_id: str) -> str:
+    try:
+        return str(config.account(account_id).manager or "")
+    except KeyError:
+        return ""
 
 
 def _label(config: Config, account_id: str) -> str:
@@ -522,7 +558,7 @@ def enqueue_digest(
         payload.pop("text"),
         now=now,
         title=payload.pop("title"),
-        facts=[tuple(f) for f in payload.pop("facts")],  # type: ignore[misc]
+        facts=[tuple(f) for f in payload.pop("facts")],
         items=payload.pop("items"),
         kind="digest",
         dedup_key=dedup_key,

@@ -161,7 +161,7 @@ class MetricsServer:
             )
             return [body]
         if path == "/metrics":
-            return self._prometheus(environ, start_response)  # type: ignore[no-any-return]
+            return self._prometheus(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"socialmon: /metrics or /healthz\n"]
 

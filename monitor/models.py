@@ -22,7 +22,7 @@ SEVERITIES: tuple[Severity, ...] = ("info", "low", "warning", "high", "critical"
 
 
 def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+    return SEVERITIES.index(severity)
 
 
 @dataclass(frozen=True)

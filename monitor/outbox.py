@@ -146,7 +146,7 @@ def claim_due(
         for row in rows:
             session.expunge(row)
     for row in rows:
-        row.reclaimed = row.id in abandoned  # type: ignore[attr-defined]
+        row.reclaimed = row.id in abandoned
     return rows
 
 

@@ -97,7 +97,7 @@ class SmtpSink:
                 self.refused += 1
                 return self.responses.popleft()
             raw: bytes = envelope.original_content or envelope.content
-            self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+            self.messages.append(message_from_bytes(raw, policy=policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             (self.dir / f"{len(self.messages):04d}.eml").write_bytes(raw)
         return "250 Message accepted"
@@ -209,7 +209,7 @@ class TeamsReceiver:
                 elif len(answer) == 2:
                     self._script.responses.append((answer[0], answer[1], ""))
                 else:
-                    self._script.responses.append(answer)  # type: ignore[arg-type]
+                    self._script.responses.append(answer)
 
     def _answer(self) -> tuple[int, dict[str, str], str]:
         with self._lock:

@@ -184,7 +184,9 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
     written = 0
     for finding in findings:
         routes = routes_for(config, finding.check, finding.account_id, finding.severity)
-        targets = [(name, config.alerts.routes[name].repeat, None) for name in routes]
+        targets: list[tuple[str, timedelta | None, str | None]] = [
+            (name, config.alerts.routes[name].repeat, None) for name in routes
+        ]
         manager = manager_recipient(config, finding, routes)
         if manager:
             targets.append((MANAGER_ROUTE, None, manager))
@@ -194,7 +196,7 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
                 written += _enqueue_finding(
                     session, config, finding, route, "first", now, recipient=recipient
                 )
-            elif _repeat_due(finding, repeat, last_at, now):
+            elif repeat is not None and _repeat_due(finding, repeat, last_at, now):
                 number = int((now - first_at) / repeat)
                 written += _enqueue_finding(
                     session, config, finding, route, "repeat", now, number=number, recipient=recipient
@@ -227,7 +229,8 @@ def _sent_times(session: Session, finding_ids: list[int]) -> dict[tuple[int, str
             .group_by(AlertRow.finding_id, AlertRow.route)
         )
         for finding_id, route, first_at, last_at in session.execute(stmt):
-            out[(finding_id, route)] = (_aware(first_at), _aware(last_at))
+            if finding_id is not None:
+                out[(finding_id, route)] = (_aware(first_at), _aware(last_at))
     return out
 
 
@@ -273,7 +276,9 @@ def _enqueue_finding(
 ) -> int:
     account = _account(config, finding.account_id)
     label = account.label() if account else finding.account_id
-    topic = one_line(f"{finding.check} · {label} · {finding.title}", 220)
+    # What happened first, then where: a phone shows only the start of a subject line. The check's
+    # id is in the facts; it means nothing to most readers.
+    topic = one_line(f"{finding.title or finding.check} - {label}", 220)  # ASCII: no encoded-word fold
     prefix = {"resolved": "RESOLVED", "repeat": f"{finding.severity.upper()}, still open"}.get(
         reason, finding.severity.upper()
     )

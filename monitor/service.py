@@ -801,4 +801,4 @@ def systemd_notifier() -> Callable[[str], None]:
     import sdnotify
 
     notifier = sdnotify.SystemdNotifier()
-    return notifier.notify  # type: ignore[no-any-return]
+    return notifier.notify

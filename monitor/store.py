@@ -181,7 +181,7 @@ def upsert_rows(
     """
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__
     for start in range(0, len(rows), 500):
         stmt = _insert(session, table).values(list(rows[start : start + 500]))
         if update:

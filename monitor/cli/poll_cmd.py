@@ -39,7 +39,7 @@ def poll(account_id: str | None, as_json: bool, config_path: str | None) -> None
         raise SystemExit(1)
 
 
-def _table(outcomes: list) -> None:  # type: ignore[type-arg]
+def _table(outcomes: list) -> None:
     headers = ("account", "new posts", "new messages", "API calls", "status", "error")
     rows = [
         (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from typing import Any
 
 from monitor.config import EmailChannel
@@ -177,10 +177,22 @@ class EmailNotifier:
                 smtp.ehlo()
             if channel.username:
                 smtp.login(channel.username, channel.password.get_secret_value() if channel.password else "")
-            return smtp.send_message(message)
+            return _send(smtp, message)
 
     def close(self) -> None:
         return None
+
+
+def _send(smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """Send without mbox "From " mangling: smtplib.send_message turns a body line starting "From "
+    into ">From ", which readers then see. Non-ASCII addresses still go through send_message,
+    which negotiates SMTPUTF8."""
+    sender = getaddresses([str(message["From"])])[0][1]
+    recipients = [address for _, address in getaddresses([str(message["To"])])]
+    if not all(address.isascii() for address in [sender, *recipients]):
+        return smtp.send_message(message)
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return smtp.sendmail(sender, recipients, data)
 
 
 def _reply(text: bytes | str, password: str) -> str:

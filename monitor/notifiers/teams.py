@@ -40,6 +40,7 @@ def _content(alert: OutgoingAlert) -> dict[str, Any]:
         "items": [one_line(item, ITEM_CHARS) for item in (p.get("items") or [])],
         "url": safe_link(p.get("url")),
         "url_title": one_line(p.get("url_title") or "Open the post", 40),
+        "policy": one_line(p.get("policy_section") or "", FACT_CHARS),
     }
 
 
@@ -120,6 +121,16 @@ def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: 
                 ],
             }
         )
+    if c["policy"]:  # why, for whoever has to justify the action to the account's owner
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": "Policy: " + markdown_escape(c["policy"]),
+                "isSubtle": True,
+                "size": "Small",
+                "wrap": True,
+            }
+        )
     for item in c["items"][:shown]:
         body.append(
             {"type": "TextBlock", "text": "• " + markdown_escape(item), "wrap": True, "spacing": "Small"}
@@ -146,6 +157,8 @@ def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: 
 
 def _legacy(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int) -> dict[str, Any]:
     lines = [markdown_escape(truncate(c["text"], text_limit))] if c["text"] else []
+    if c["policy"]:
+        lines.append("_Policy: " + markdown_escape(c["policy"]) + "_")
     lines += ["• " + markdown_escape(item) for item in c["items"][:shown]]
     note = _cut_note(len(c["items"]), shown)
     if note:

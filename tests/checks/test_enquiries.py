@@ -62,6 +62,9 @@ def test_since_is_when_the_sla_ran_out_in_working_time() -> None:
     assert finding.since == utc(2025, 6, 9, 10, 30)
     assert finding.severity == "high" and finding.subject.startswith("message:x:")
     assert "Pryd" in finding.detail and "Reply to it" in finding.detail
+    # Says what the allowance was and when it ran out, not that the wait was only 4 h.
+    assert "has had no reply; the policy allows 4 h of monitoring hours" in finding.detail
+    assert "so it was due by Mon 9 Jun 11:30" in finding.detail
     # One minute before the deadline: nothing yet.
     assert WELSH.evaluate(context(messages=[message(created_at=asked)], now=utc(2025, 6, 9, 10, 29))) == []
     (warning,) = ANY.evaluate(ctx)

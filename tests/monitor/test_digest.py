@@ -148,7 +148,7 @@ def test_text_reads_naturally_for_one_post_one_reply_and_a_post_hours_old(store)
     assert "1 posts" not in text and "1 replies" not in text
     assert "less than a day ago" in html and "(1 post)" in html
     teams_items = summary_payload(digest)["items"]
-    assert any(i.startswith("University (x:prifysgol): last post < 1 d ago ·") for i in teams_items)
+    assert any(i.startswith("University (x:prifysgol): last post under a day ago ·") for i in teams_items)
 
 
 def test_an_account_never_read_is_not_said_never_to_have_posted(store) -> None:
@@ -328,3 +328,64 @@ def test_empty_store_renders(store, fmt: str) -> None:
     # nothing was ever read: the digest does not claim the accounts never posted
     assert "None." in rendered and "unknown (never polled successfully)" in rendered
     assert "never</td>" not in rendered and "Last post:     never" not in rendered
+
+
+def test_reads_as_a_to_do_list_most_urgent_first_with_why_who_and_where(store) -> None:
+    with store.session() as s:
+        add_finding(s, "cadence", "physics-en", "account", "warning", opened_at=NOW - timedelta(hours=2))
+        add_finding(
+            s, "welsh-counterpart", "physics-en", "post:x:2", "high", opened_at=NOW - timedelta(hours=3)
+        )
+        # opened and resolved since the last digest: nothing to do, so after the open ones
+        add_finding(
+            s,
+            "emergency-posting",
+            opened_at=NOW - timedelta(hours=4),
+            status="resolved",
+            resolved_at=NOW - timedelta(hours=1),
+        )
+        # opened before the last digest and still open: listed, not only counted
+        add_finding(s, "registry", "central", "registry", "warning", opened_at=NOW - timedelta(days=5))
+    digest = build_digest(config(), store, NOW)
+    assert [f.check for f in digest.new] == ["welsh-counterpart", "cadence", "emergency-posting"]
+    assert [f.check for f in digest.still_open] == ["registry"] and digest.still_open_total == 1
+    assert digest.new[0].policy_section == "Policy: a section"
+    assert digest.new[0].manager == "physics.manager@uni.ac.uk"
+    text = render_digest(digest, "text")
+    # the to-do list comes before the per-account figures, and old open findings are named
+    assert (
+        text.index("NEW SINCE THE LAST DIGEST")
+        < text.index("STILL OPEN FROM EARLIER")
+        < text.index("ACCOUNTS")
+    )
+    assert "  Why: Policy: a section" in text and "  Manager: physics.manager@uni.ac.uk" in text
+    assert "  Link: https://facebook.com/1" in text
+    html = render_digest(digest, "html")
+    assert (
+        html.index("New since the last digest")
+        < html.index("Still open from earlier")
+        < html.index(">Accounts<")
+    )
+    assert "<b>Why:</b> Policy: a section" in html and "manager physics.manager@uni.ac.uk" in html
+
+
+def test_no_line_starts_with_from_which_mail_software_would_mangle(store) -> None:
+    with store.session() as s:
+        s.add(EmergencyRow(started_at=NOW - timedelta(hours=2), started_by="duty", reason="Lockdown"))
+        add_finding(s, "emergency-posting", opened_at=NOW - timedelta(hours=1))
+    text = render_digest(build_digest(config(), store, NOW), "text")
+    assert not any(line.startswith("From ") for line in text.splitlines())
+    assert "1 post by non-central accounts" in text and "post(s)" not in text
+
+
+def test_welsh_text_is_shown_intact_in_both_formats(store) -> None:
+    welsh = "Ble mae'r ŵyl? Mae'n dŷ â gardd — “Diolch”"
+    with store.session() as s:
+        add_finding(s, "welsh-unanswered", "central", "message:x:1", "high", title=welsh, detail=welsh)
+    digest = build_digest(config(), store, NOW)
+    assert welsh in render_digest(digest, "text")
+    html = render_digest(digest, "html")
+    assert (
+        "ŵyl" in html and "dŷ â gardd" in html and "&#" not in html.split("<body", 1)[1].replace("&#39;", "")
+    )
+    assert any("ŵyl" in item for item in summary_payload(digest)["items"])

@@ -77,7 +77,7 @@ def test_first_alert_once_per_finding_and_channel(any_store) -> None:
     assert route_findings(config, any_store, NOW + timedelta(minutes=1)) == 0
     [row] = rows(any_store)
     assert (row.route, row.channel, row.reason, row.severity) == ("emergency", "mail", "first", "critical")
-    assert row.subject.startswith("[CRITICAL] emergency-posting · Physics (facebook:111)")
+    assert row.subject == "[CRITICAL] Posted in lockdown - Physics (facebook:111)"  # what, then where
     assert row.payload["thread"].startswith("socialmon.") and row.payload["kind"] == "finding"
     assert row.dedup_key == f"finding:{row.finding_id}:emergency:first:mail"
     assert "password" not in str(row.payload) and "host" not in row.payload  # no channel config in rows
@@ -114,7 +114,7 @@ def test_repeat_only_while_open_and_at_the_interval(store) -> None:
     assert route_findings(config, store, NOW + timedelta(minutes=200)) == 0  # said once
     last = rows(store)[-1]
     assert (last.reason, last.route) == ("resolved", "emergency")
-    assert last.subject.startswith("[RESOLVED] emergency-posting")
+    assert last.subject == "[RESOLVED] A finding - Physics (facebook:111)"
     assert ["How", "deleted"] in last.payload["facts"]
     assert last.payload["thread"] == rows(store)[0].payload["thread"]  # threads with the first alert
 

@@ -77,6 +77,18 @@ def test_plain_smtp_delivery(tmp_path: Path) -> None:
     assert b"Message-ID: <socialmon.0123456789abcdef" in (tmp_path / "mail" / "0001.eml").read_bytes()
 
 
+def test_a_body_line_starting_from_arrives_unmangled(tmp_path: Path) -> None:
+    # smtplib.send_message would write ">From " (mbox quoting), and the reader would see it.
+    text = "From Monday the library opens at 8.\nDiolch — ŵyl, tŷ, â"
+    with SmtpSink(tmp_path / "mail") as sink:
+        EmailNotifier().send(make_alert(text=text), channel(sink.port))
+    [received] = sink.messages
+    plain = received.get_body(("plain",)).get_content()
+    assert "\nFrom Monday the library opens at 8." in plain and ">From" not in plain
+    assert "Diolch — ŵyl, tŷ, â" in plain
+    assert sink.envelopes == [("socialmon@uni.ac.uk", ["comms@uni.ac.uk", "oncall@uni.ac.uk"])]
+
+
 def test_starttls_with_login_to_a_self_signed_server(tmp_path: Path, self_signed) -> None:
     sink = SmtpSink(
         tmp_path / "mail",

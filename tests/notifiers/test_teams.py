@@ -54,6 +54,7 @@ def test_workflows_card_is_exact_and_valid() -> None:
         "Non-central account posted during an emergency",
         "CRITICAL · emergency-posting · Physics (facebook:111)",
         "Physics posted: 'Open day tomorrow!'",
+        "Policy: Social media in an emergency: only central accounts post",  # why, after the facts
     ]
     assert card["body"][0]["color"] == "Attention"
     assert card["body"][3] == {
@@ -113,7 +114,10 @@ def test_legacy_format_is_a_message_card() -> None:
     assert body["title"] == "Non-central account posted during an emergency"
     section = body["sections"][0]
     assert section["facts"][0] == {"name": "Account", "value": "Physics (facebook:111)"}
-    assert section["text"] == "Physics posted: 'Open day tomorrow!'\n\n• one\n\n• two"
+    assert section["text"] == (
+        "Physics posted: 'Open day tomorrow!'\n\n"
+        "_Policy: Social media in an emergency: only central accounts post_\n\n• one\n\n• two"
+    )
     assert body["potentialAction"][0]["targets"] == [
         {"os": "default", "uri": "https://www.facebook.com/111/posts/1"}
     ]
