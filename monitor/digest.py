@@ -16,7 +16,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select, update
@@ -277,7 +277,10 @@ def _median_reply(
         )
         .where(MessageRow.account_id == account.id)
     )
-    pairs = [(_aware(asked), _aware(answered)) for asked, answered in session.execute(stmt)]
+    pairs = [
+        (_aware(cast(datetime, asked)), _aware(cast(datetime, answered)))
+        for asked, answered in session.execute(stmt)
+    ]
     if not pairs:
         return None, 0
     worktime = for_account(account, config)

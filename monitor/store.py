@@ -217,7 +217,8 @@ def _existing_ids(
         for start in range(0, len(natives), 500):
             chunk = natives[start : start + 500]
             stmt = select(model.native_id).where(model.platform == platform, model.native_id.in_(chunk))
-            found.update((platform, n) for n in session.scalars(stmt))
+            stored: list[str] = list(session.scalars(stmt))
+            found.update((platform, native) for native in stored)
     return found
 
 

@@ -53,7 +53,7 @@ def summarise(config: Config) -> dict[str, Any]:
     for account in accounts:
         counts = by_platform.setdefault(account.platform, {"central": 0, "departmental": 0})
         counts[account.role] += 1
-    modes = Counter(account.language.mode for account in accounts)
+    modes: Counter[str] = Counter(account.language.mode for account in accounts)
     return {
         "file": config.source,
         "valid": True,

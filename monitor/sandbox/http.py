@@ -30,7 +30,7 @@ class Request:
     def int_param(self, name: str, default: int) -> int:
         """A whole-number parameter; ValueError names it when it is not one."""
         raw = self.query.get(name)
-        if raw in (None, ""):
+        if raw is None or raw == "":
             return default
         try:
             return int(raw)
