@@ -33,7 +33,7 @@ from monitor.db import (
     ScheduleStateRow,
 )
 from monitor.logs import get_logger
-from monitor.notifiers.text import one_line, truncate
+from monitor.notifiers.text import local_time, one_line, truncate
 
 WINDOW = timedelta(days=7)  # parity and reply time look back this far
 MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
@@ -144,8 +144,8 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     local_now = now.astimezone(tz)
     digest = Digest(
         title=f"Social media compliance digest, {local_now:%A} {local_now.day} {local_now:%B %Y}",
-        generated=_fmt(now, tz),
-        since=_fmt(since, tz),
+        generated=local_time(now, tz),
+        since=local_time(since, tz),
         window_days=WINDOW.days,
         timezone=config.timezone,
     )
@@ -165,7 +165,9 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
                 label=account.label(),
                 platform=account.platform,
                 role=account.role,
-                last_post=_fmt(last, tz) if last else ("never" if account.id in ever_read else NOT_READ),
+                last_post=local_time(last, tz)
+                if last
+                else ("never" if account.id in ever_read else NOT_READ),
                 days_since_post=(now - last).days if last else None,
                 parity=parity,
                 parity_posts=counted,
@@ -326,8 +328,8 @@ def _finding_lines(session: Session, config: Config, condition: Any) -> tuple[li
             title=one_line(row.title, 300),
             detail=truncate(row.detail or "", 600),
             url=row.url or "",
-            opened=_fmt(row.opened_at, config.tz),
-            resolved=_fmt(row.resolved_at, config.tz) if row.resolved_at else "",
+            opened=local_time(row.opened_at, config.tz),
+            resolved=local_time(row.resolved_at, config.tz) if row.resolved_at else "",
             resolve_reason=one_line(row.resolve_reason or "", 300),
             policy_section=one_line(row.policy_section or "", 400),
             manager=_manager(config, row.account_id),
@@ -363,8 +365,8 @@ def _emergencies(session: Session, config: Config, since: datetime, now: datetim
         )
         lines.append(
             EmergencyLine(
-                started=_fmt(row.started_at, config.tz),
-                ended=_fmt(row.ended_at, config.tz) if row.ended_at else "still active",
+                started=local_time(row.started_at, config.tz),
+                ended=local_time(row.ended_at, config.tz) if row.ended_at else "still active",
                 started_by=one_line(row.started_by, 100),
                 reason=one_line(row.reason, 500),
                 posting_findings=posting,
@@ -440,10 +442,6 @@ def _duration(value: timedelta | None) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _fmt(value: datetime | None, tz: ZoneInfo) -> str:
-    return _aware(value).astimezone(tz).strftime("%a %d %b %Y %H:%M %Z") if value else "-"
 
 
 def _aware(value: datetime) -> datetime:

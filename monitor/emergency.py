@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.logs import get_logger
+from monitor.notifiers.text import local_time
 
 EMERGENCY_ROUTE = "emergency"
 OPERATIONS_ROUTE = "operations"
@@ -210,7 +211,7 @@ def queued_posts(session: Session, config: Config) -> list[ScheduledPostRow]:
 
 
 def _when(value: datetime | None, config: Config) -> str:
-    return value.astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z") if value else "unknown time"
+    return local_time(value, config.tz) if value else "unknown time"
 
 
 def _excerpt(text: str, size: int = 120) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,7 +28,7 @@ from monitor.config import Account, Config, Route
 from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
-from monitor.notifiers.text import one_line
+from monitor.notifiers.text import local_time, one_line
 
 BUILTIN_CHECKS: dict[str, frozenset[str]] = {
     "emergency": frozenset({"emergency-posting"}),
@@ -334,12 +333,6 @@ def _enqueue_finding(
 def thread_key(finding: FindingRow) -> str:
     """Stable per finding row: first, repeats and resolution share it (e-mail threading)."""
     return f"socialmon.{finding.fingerprint}.{int(_aware(finding.opened_at).timestamp())}"
-
-
-def local_time(value: datetime | None, tz: ZoneInfo) -> str:
-    if value is None:
-        return "-"
-    return _aware(value).astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
 
 
 def _aware(value: datetime) -> datetime:
