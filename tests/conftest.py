@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,22 +17,30 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("SOCIALMON_TEST_PG_URL")
 
 
-def _pg_store() -> Iterator[Store]:
-    """A fresh database per test on the PostgreSQL server CI started."""
+@contextmanager
+def fresh_pg_database(prefix: str = "sm_test") -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server CI started; dropped afterwards."""
     assert PG_URL
-    name = f"sm_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    store = Store(url)
     try:
-        yield store
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        store.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _pg_store() -> Iterator[Store]:
+    """A store on a fresh database (one per test)."""
+    with fresh_pg_database() as url:
+        store = Store(url)
+        try:
+            yield store
+        finally:
+            store.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,6 +66,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.upgrade()
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for this test."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from daemon_support import Daemon, FakeX, socialmon, teams_texts, wait_for, write_config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from monitor.config import load_config
 from monitor.db import AlertRow
@@ -22,20 +20,6 @@ from monitor.routing import enqueue_alert
 from monitor.store import Store
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[str]:
-    name = f"sm_ha_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_kill_9_of_the_leader_mid_poll(tmp_path: Path, pg_database: str) -> None:

@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,20 +65,6 @@ def test_heartbeat_marks_one_leader_and_sign_off_removes_the_row(store: Store) -
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[str]:
-    name = f"sm_lead_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_advisory_lock_one_leader_then_the_other(pg_database: str) -> None:
