@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from monitor.config import Account, Policy
-from monitor.models import PLATFORMS, Finding, Message, Post, ProfileSnapshot, Reply, ScheduledPost, Severity
+from monitor.models import Finding, Message, Post, ProfileSnapshot, Reply, ScheduledPost, Severity
 from monitor.worktime import WorkingTime
 
 WELSH_LABELS = frozenset({"cy", "cy+en"})
@@ -78,11 +78,11 @@ class Check:
     title: ClassVar[str]
     policy_section: ClassVar[str]  # "<section>: <short quote>"
     severity: ClassVar[Severity]
-    platforms: ClassVar[tuple[str, ...]] = PLATFORMS
+    platforms: ClassVar[tuple[str, ...] | None] = None  # None: every platform
     immediate: ClassVar[bool] = False
 
     def applies_to(self, account: Account) -> bool:
-        return account.platform in self.platforms
+        return self.platforms is None or account.platform in self.platforms
 
     def exemption(self, ctx: CheckContext) -> str | None:
         """Why this account is exempt from the check (listed, not evaluated), or None."""

@@ -1,24 +1,31 @@
-"""One connector per platform, behind one explicit registry imported lazily.
+"""One connector per platform, found through the platform specs (`connectors.specs.SPECS`).
 
 `get_connector("x", config)` imports `connectors.x` only when an X account is polled, so the
 CLI starts fast and an installation without one platform's library still polls the others.
+This package's import is kept free of the connectors themselves: the config schema reads
+`connectors.specs` while `connectors.base` reads the config.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from connectors.base import Connector
-from monitor.config import Config
+from connectors.specs import SPECS, platform_spec
 
-# platform -> "module:Class"
-REGISTRY: dict[str, str] = {
-    "x": "connectors.x:XConnector",
-    "facebook": "connectors.facebook:FacebookConnector",
-    "instagram": "connectors.instagram:InstagramConnector",
-    "youtube": "connectors.youtube:YouTubeConnector",
-}
+if TYPE_CHECKING:
+    from connectors.base import Connector
+    from monitor.config import Config
+
+# platform -> "module:Class" (derived from the specs)
+REGISTRY: Mapping[str, str] = {name: spec.connector for name, spec in SPECS.items()}
+
+
+def connector_class(platform: str) -> Any:
+    """The connector class for `platform`, imported on first use."""
+    module_name, class_name = platform_spec(platform).connector.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def get_connector(platform: str, config: Config, *, session: Any = None, **options: Any) -> Connector:
@@ -28,11 +35,5 @@ def get_connector(platform: str, config: Config, *, session: Any = None, **optio
     use (e.g. a test transport), or an httplib2.Http-like object for YouTube. `options` go to the
     connector (e.g. `sleep=` for retries in tests).
     """
-    try:
-        target = REGISTRY[platform]
-    except KeyError:
-        raise ValueError(f"no connector for platform {platform!r} (known: {', '.join(REGISTRY)})") from None
-    module_name, class_name = target.split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    connector: Connector = cls(config, session=session, **options)
+    connector: Connector = connector_class(platform)(config, session=session, **options)
     return connector

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
 from tenacity.wait import wait_exponential_jitter
 
+from connectors.specs import PlatformSpec
 from monitor.config import Account, Config
 from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
@@ -159,15 +160,22 @@ class BaseConnector(Generic[SettingsT]):
     """The shell every connector shares: its platform settings, transport and retry sleep, and a
     `fetch` that gives each poll its PollContext and puts what a failed poll spent on the error.
 
-    A subclass names its `platform` (also its key under `config.platforms`) and implements `_fetch`.
+    A subclass declares its `spec` (its `connectors.specs.PlatformSpec`: platform name, settings
+    model, credential, rate buckets, quota) and implements `_fetch`; `platform` is `spec.name`.
     """
 
-    platform: str
+    spec: ClassVar[PlatformSpec]
+    platform: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.platform = cls.spec.name
 
     def __init__(self, config: Config, *, session: Any = None, sleep: Callable[[float], None] | None = None):
         """`session`: the transport (a `requests.Session`, or an httplib2.Http-like object for YouTube)."""
         self.config = config
-        self.settings: SettingsT = getattr(config.platforms, self.platform)
+        self.settings: SettingsT = config.platforms.settings_for(self.platform)
         self.transport = session
         self.sleep = sleep
 

@@ -66,6 +66,7 @@ from connectors.base import (
     unique,
 )
 from connectors.graph import GraphClient, strip_query
+from connectors.specs import FACEBOOK_SPEC
 from monitor.config import Account, GraphPlatform
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply, ScheduledPost
 
@@ -102,7 +103,7 @@ NESTED = {"scheduled_posts": SCHEDULED_EDGE, "conversations": CONVERSATIONS_EDGE
 
 
 class FacebookConnector(BaseConnector[GraphPlatform]):
-    platform = "facebook"
+    spec = FACEBOOK_SPEC
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime

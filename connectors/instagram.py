@@ -45,6 +45,7 @@ from connectors.base import (
     token_for,
 )
 from connectors.graph import GraphClient, strip_query
+from connectors.specs import INSTAGRAM_SPEC
 from monitor.config import Account, GraphPlatform
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
@@ -65,7 +66,7 @@ def user_fields() -> str:
 
 
 class InstagramConnector(BaseConnector[GraphPlatform]):
-    platform = "instagram"
+    spec = INSTAGRAM_SPEC
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
@@ -73,7 +74,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         token = token_for(account, "access_token", self.settings.access_token)
         if not token:
             raise AuthExpired(f"account {account.id}: no Instagram access token configured")
-        if not account.native_id:
+        if any(not getattr(account, name) for name in self.spec.required_ids):
             raise Rejected(
                 f"account {account.id}: Instagram needs native_id (the IG professional account id)"
             )
@@ -81,7 +82,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         window_start = now - self.config.policy.backfill
         comments_since = cursor_since(cursor.get("comments_since"), window_start)
 
-        user = graph.get(account.native_id, {"fields": user_fields()}, "user")
+        user = graph.get(str(account.native_id), {"fields": user_fields()}, "user")
         user_id = str(require(user, "id", "instagram user"))
         username = str(user.get("username") or "")
         profile = ProfileSnapshot(

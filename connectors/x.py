@@ -66,6 +66,7 @@ from connectors.base import (
     unique,
 )
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
+from connectors.specs import X_SPEC
 from monitor.config import Account, XPlatform
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply
 
@@ -89,7 +90,7 @@ DM_FIELDS = ["created_at", "dm_conversation_id", "event_type", "id", "sender_id"
 
 
 class XConnector(BaseConnector[XPlatform]):
-    platform = "x"
+    spec = X_SPEC
 
     # -- the client -------------------------------------------------------------------------
 

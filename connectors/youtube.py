@@ -39,7 +39,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httplib2
 from googleapiclient.discovery import build
@@ -70,11 +69,11 @@ from connectors.base import (
     token_for,
 )
 from connectors.http import retry_after_seconds
+from connectors.specs import YOUTUBE_SPEC
 from monitor.config import Account, YouTubePlatform
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
-UNITS = {"channels": 1, "playlistItems": 1, "videos": 1, "commentThreads": 1, "comments": 1}
+UNITS = YOUTUBE_SPEC.quota_units
 PROFILE_REFRESH = timedelta(hours=1)  # channels.list hourly: see docs/CONNECTORS.md (quota)
 RECHECK = timedelta(hours=1)  # captions added later / a live stream ending
 MAX_PAGES = 4
@@ -83,21 +82,15 @@ MAX_THREADS_TRACKED = 500
 OVERLAP = timedelta(hours=1)
 
 
-def quota_day(moment: datetime) -> str:
-    """YouTube's quota day: it resets at midnight Pacific time."""
-    return moment.astimezone(PACIFIC).date().isoformat()
-
-
-def next_quota_reset(moment: datetime) -> datetime:
-    local = moment.astimezone(PACIFIC)
-    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), PACIFIC)
-    return midnight.astimezone(moment.tzinfo)
+# YouTube's quota day resets at midnight Pacific time (`YOUTUBE_SPEC.quota_zone`).
+quota_day = YOUTUBE_SPEC.quota_day
+next_quota_reset = YOUTUBE_SPEC.next_quota_reset
 
 
 class YouTubeConnector(BaseConnector[YouTubePlatform]):
     """Its `session` (transport) is httplib2.Http-like, e.g. googleapiclient.http.HttpMockSequence."""
 
-    platform = "youtube"
+    spec = YOUTUBE_SPEC
 
     def _service(self, account: Account) -> Any:
         key = token_for(account, "api_key", self.settings.api_key)

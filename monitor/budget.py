@@ -3,12 +3,14 @@
 Pure functions of the configuration, what the platforms last told us (`RateLimitRow`, daily
 `QuotaUsageRow` units, recent poll runs) and `now`. The scheduler asks for a `Plan` and applies it.
 
-Each platform's budget is a rate of polls per second the platform can take:
-- X: per-endpoint 15-minute windows (`x-rate-limit-*`); each poll calls each endpoint about once,
+Each platform's budget is a rate of polls per second the platform can take; which kind of budget,
+and its buckets, windows, units and quota day, come from the platform's spec (`connectors.specs`):
+- windows (X): per-endpoint windows (`x-rate-limit-*`); each poll calls each endpoint about once,
   so the tightest window decides, and a window nearly spent until its reset counts too.
-- Facebook / Instagram: Graph usage headers give a percentage used; above 60% we hold the rate to
-  what normal polling uses, shrinking it as usage climbs towards 100%.
-- YouTube: a daily unit quota reset at midnight Pacific; the units left, spread over the time left.
+- usage_percent (Facebook / Instagram): Graph usage headers give a percentage used; above 60% we
+  hold the rate to what normal polling uses, shrinking it as usage climbs towards 100%.
+- daily_units (YouTube): a daily unit quota reset at midnight in the spec's `quota_zone` (Pacific);
+  the units left, spread over the time left.
 Desired intervals are met in priority order (in an emergency, non-central accounts first); the
 accounts that could not be given their desired interval are "slowed" and named to operators.
 A 429 (`blocked_until`) or a spent window (`remaining == 0` until `reset_at`) blocks the platform:
@@ -20,24 +22,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.specs import SPECS, PlatformSpec
 from monitor.config import Account, Config
 from monitor.db import PollRunRow, QuotaUsageRow, RateLimitRow
 
-X_WINDOW = timedelta(minutes=15)
-# Per-app limits per 15 minutes of the endpoints the X connector calls every poll (PLATFORMS.md),
-# keyed by the connector's bucket names; used until the platform's own headers tell us better.
-X_DEFAULT_LIMITS = {"GET /2/users/:id/tweets": 10_000, "GET /2/users/:id/mentions": 450}
+DEFAULT_WINDOW = timedelta(minutes=15)  # for a bucket the platform reports but the spec omits
 HEADROOM = 0.8  # plan to use at most this share of any budget
 MAX_INTERVAL = timedelta(hours=6)  # however short the budget, an account is polled at least this often
-YOUTUBE_DEFAULT_UNITS_PER_POLL = 4.0  # channels + playlistItems + videos + commentThreads
 CENTRAL_STRETCH = 2  # in an emergency a central account is slowed to at most twice its interval
-PACIFIC = ZoneInfo("America/Los_Angeles")
-GRAPH_PLATFORMS = ("facebook", "instagram")
 
 
 @dataclass(frozen=True)
@@ -77,16 +73,6 @@ def desired_interval(config: Config, account: Account, emergency: bool) -> timed
     return normal
 
 
-def pacific_day(now: datetime) -> str:
-    return now.astimezone(PACIFIC).date().isoformat()
-
-
-def _until_pacific_midnight(now: datetime) -> timedelta:
-    local = now.astimezone(PACIFIC)
-    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), PACIFIC)
-    return midnight - local
-
-
 def blocked_until(rows: Iterable[RateLimitRow], now: datetime) -> datetime | None:
     """The latest time before which the platform must not be called (429, or a spent window)."""
     until: datetime | None = None
@@ -102,8 +88,11 @@ def blocked_until(rows: Iterable[RateLimitRow], now: datetime) -> datetime | Non
     return until
 
 
-def x_budget(rows: Sequence[RateLimitRow], now: datetime) -> PlatformBudget:
-    limits = dict(X_DEFAULT_LIMITS)
+def windows_budget(spec: PlatformSpec, rows: Sequence[RateLimitRow], now: datetime) -> PlatformBudget:
+    """Per-endpoint request windows: the tightest (allowing for what is already spent) decides."""
+    limits = {bucket.name: bucket.limit for bucket in spec.rate_buckets}
+    windows = {bucket.name: bucket.window for bucket in spec.rate_buckets}
+    window = max(windows.values(), default=DEFAULT_WINDOW)
     rates: list[float] = []
     for row in rows:
         if row.limit:
@@ -116,14 +105,14 @@ def x_budget(rows: Sequence[RateLimitRow], now: datetime) -> PlatformBudget:
             and row.remaining > 0
         ):
             rates.append(row.remaining / max((row.reset_at - now).total_seconds(), 1.0))
-    rates += [limit / X_WINDOW.total_seconds() for limit in limits.values()]
+    rates += [limit / windows.get(name, window).total_seconds() for name, limit in limits.items()]
     tightest = min(rates)
-    return PlatformBudget(
-        "x", tightest * HEADROOM, blocked_until(rows, now), f"tightest window {tightest * 900:.0f}/15 min"
-    )
+    seconds = window.total_seconds()
+    note = f"tightest window {tightest * seconds:.0f}/{seconds / 60:.0f} min"
+    return PlatformBudget(spec.name, tightest * HEADROOM, blocked_until(rows, now), note)
 
 
-def graph_budget(
+def usage_percent_budget(
     platform: str, rows: Sequence[RateLimitRow], normal_rate: float, now: datetime
 ) -> PlatformBudget:
     fresh = [
@@ -138,15 +127,21 @@ def graph_budget(
     return PlatformBudget(platform, normal_rate * share, until, f"{used:.0f}% of the usage limit")
 
 
-def youtube_budget(
-    config: Config, used_units: int, units_per_poll: float, now: datetime, rows: Sequence[RateLimitRow]
+def daily_units_budget(
+    spec: PlatformSpec,
+    config: Config,
+    used_units: int,
+    units_per_poll: float,
+    now: datetime,
+    rows: Sequence[RateLimitRow],
 ) -> PlatformBudget:
-    left = max(config.platforms.youtube.daily_quota * HEADROOM - used_units, 0.0)
-    seconds = max(_until_pacific_midnight(now).total_seconds(), 60.0)
+    """A daily unit quota (`platforms.<name>.daily_quota`): the units left, spread over the day left."""
+    daily_quota: int = config.platforms.settings_for(spec.name).daily_quota
+    left = max(daily_quota * HEADROOM - used_units, 0.0)
+    seconds = max(spec.until_quota_reset(now).total_seconds(), 60.0)
     rate = left / max(units_per_poll, 1.0) / seconds
-    return PlatformBudget(
-        "youtube", rate, blocked_until(rows, now), f"{used_units} units used today (Pacific)"
-    )
+    note = f"{used_units} units used today ({spec.quota_zone_name})"
+    return PlatformBudget(spec.name, rate, blocked_until(rows, now), note)
 
 
 def allocate(
@@ -186,29 +181,59 @@ class BudgetInputs:
     """What the planner reads from the store, gathered in one go."""
 
     rate_limits: dict[str, list[RateLimitRow]]
-    youtube_units_today: int
-    youtube_units_per_poll: float
+    units_today: dict[str, int]  # platform (with a daily unit quota) -> units spent on its quota day
+    units_per_poll: dict[str, float]  # platform -> what a poll spends, from recent polls
 
 
 def read_inputs(session: Session, config: Config, now: datetime) -> BudgetInputs:
     limits: dict[str, list[RateLimitRow]] = {}
     for row in session.scalars(select(RateLimitRow)):
         limits.setdefault(row.platform, []).append(row)
-    used = session.get(QuotaUsageRow, ("youtube", pacific_day(now)))
-    youtube_ids = [a.id for a in config.accounts if a.platform == "youtube"]
-    per_poll = YOUTUBE_DEFAULT_UNITS_PER_POLL
-    if youtube_ids:
-        recent = list(
-            session.scalars(
-                select(PollRunRow.quota_units)
-                .where(PollRunRow.account_id.in_(youtube_ids), PollRunRow.quota_units > 0)
-                .order_by(PollRunRow.id.desc())
-                .limit(50)
-            )
+    units_today: dict[str, int] = {}
+    units_per_poll: dict[str, float] = {}
+    for spec in SPECS.values():
+        if spec.budget != "daily_units":
+            continue
+        used = session.get(QuotaUsageRow, (spec.name, spec.quota_day(now)))
+        units_today[spec.name] = used.units if used else 0
+        units_per_poll[spec.name] = _recent_units_per_poll(session, config, spec)
+    return BudgetInputs(limits, units_today, units_per_poll)
+
+
+def _recent_units_per_poll(session: Session, config: Config, spec: PlatformSpec) -> float:
+    account_ids = [a.id for a in config.accounts if a.platform == spec.name]
+    if not account_ids:
+        return spec.quota_units_per_poll
+    recent = list(
+        session.scalars(
+            select(PollRunRow.quota_units)
+            .where(PollRunRow.account_id.in_(account_ids), PollRunRow.quota_units > 0)
+            .order_by(PollRunRow.id.desc())
+            .limit(50)
         )
-        if recent:
-            per_poll = sum(recent) / len(recent)
-    return BudgetInputs(limits, used.units if used else 0, per_poll)
+    )
+    return sum(recent) / len(recent) if recent else spec.quota_units_per_poll
+
+
+def platform_budget(
+    spec: PlatformSpec,
+    config: Config,
+    inputs: BudgetInputs,
+    members: list[Account],
+    rows: Sequence[RateLimitRow],
+    now: datetime,
+) -> PlatformBudget:
+    """The budget of one platform, by the kind its spec declares."""
+    if spec.budget == "windows":
+        return windows_budget(spec, rows, now)
+    if spec.budget == "usage_percent":
+        normal_rate = sum(1.0 / desired_interval(config, a, False).total_seconds() for a in members)
+        return usage_percent_budget(spec.name, rows, normal_rate, now)
+    if spec.budget == "daily_units":
+        used = inputs.units_today.get(spec.name, 0)
+        per_poll = inputs.units_per_poll.get(spec.name, spec.quota_units_per_poll)
+        return daily_units_budget(spec, config, used, per_poll, now, rows)
+    return PlatformBudget(spec.name, None, blocked_until(rows, now))
 
 
 def plan(config: Config, inputs: BudgetInputs, emergency: bool, now: datetime | None = None) -> Plan:
@@ -223,17 +248,7 @@ def plan(config: Config, inputs: BudgetInputs, emergency: bool, now: datetime | 
         priority = {a.id: (1 if emergency and a.is_central else 0) for a in members}
         longest = {a.id: desired[a.id] * CENTRAL_STRETCH for a in members if emergency and a.is_central}
         rows = inputs.rate_limits.get(platform, [])
-        if platform == "x":
-            budget = x_budget(rows, now)
-        elif platform in GRAPH_PLATFORMS:
-            normal_rate = sum(1.0 / desired_interval(config, a, False).total_seconds() for a in members)
-            budget = graph_budget(platform, rows, normal_rate, now)
-        elif platform == "youtube":
-            budget = youtube_budget(
-                config, inputs.youtube_units_today, inputs.youtube_units_per_poll, now, rows
-            )
-        else:
-            budget = PlatformBudget(platform, None, blocked_until(rows, now))
+        budget = platform_budget(SPECS[platform], config, inputs, members, rows, now)
         intervals, slowed = allocate(desired, priority, budget.polls_per_second, longest)
         result.intervals.update(intervals)
         result.slowed.update(slowed)

@@ -7,6 +7,11 @@ either module directly.
 
 from __future__ import annotations
 
+from connectors.specs import (
+    GraphPlatform,
+    XPlatform,
+    YouTubePlatform,
+)
 from monitor.config_fields import (
     SLUG,
     Duration,
@@ -37,22 +42,23 @@ from monitor.config_schema import (
     Alerts,
     BilingualLanguage,
     Cadence,
+    CadenceBase,
     Calendar,
     Channel,
     Config,
+    CredentialsBase,
     EmailChannel,
     ExemptLanguage,
-    GraphPlatform,
     LanguageSetting,
     PairedLanguage,
+    PlatformName,
     Platforms,
+    PlatformsBase,
     Policy,
     Problems,
     Route,
     Service,
     TeamsChannel,
-    XPlatform,
-    YouTubePlatform,
     cross_checks,
 )
 
@@ -71,10 +77,12 @@ __all__ = [
     "Alerts",
     "BilingualLanguage",
     "Cadence",
+    "CadenceBase",
     "Calendar",
     "Channel",
     "Config",
     "ConfigError",
+    "CredentialsBase",
     "Duration",
     "Email",
     "EmailChannel",
@@ -82,7 +90,9 @@ __all__ = [
     "GraphPlatform",
     "LanguageSetting",
     "PairedLanguage",
+    "PlatformName",
     "Platforms",
+    "PlatformsBase",
     "Policy",
     "Problems",
     "Route",

@@ -7,22 +7,25 @@
 from __future__ import annotations
 
 import os
-import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, create_model, field_validator
 
+from connectors.specs import (
+    CREDENTIAL_FIELDS,
+    PLATFORM_NAMES,
+    SPECS,
+)
 from monitor.config_fields import (
     SLUG,
     Duration,
     Email,
     Strict,
     TimeOfDay,
-    check_base_url,
     zone_info,
 )
 from monitor.hours import WeeklyHours, parse_hours
@@ -33,60 +36,43 @@ Problems = list[tuple[tuple[Any, ...], str]]
 # Platforms
 
 
-class XPlatform(Strict):
-    base_url: str = "https://api.twitter.com"
-    bearer_token: SecretStr | None = None
-    timeout: Duration = timedelta(seconds=20)
+class PlatformsBase(Strict):
+    """`platforms:`: one settings model per platform, from the platform specs."""
 
-    _url = field_validator("base_url")(check_base_url)
-
-
-class GraphPlatform(Strict):
-    base_url: str = "https://graph.facebook.com"
-    graph_version: str = "v25.0"
-    access_token: SecretStr | None = None
-    timeout: Duration = timedelta(seconds=20)
-
-    _url = field_validator("base_url")(check_base_url)
-
-    @field_validator("graph_version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if not re.fullmatch(r"v\d{1,2}\.\d", value):
-            raise ValueError(f"{value!r} is not a Graph API version like v25.0")
-        return value
+    def settings_for(self, platform: str) -> Any:
+        return getattr(self, platform)
 
 
-class YouTubePlatform(Strict):
-    base_url: str = "https://www.googleapis.com"
-    api_key: SecretStr | None = None
-    daily_quota: int = Field(default=10_000, gt=0)
-    timeout: Duration = timedelta(seconds=20)
+class CadenceBase(Strict):
+    """`policy.cadence`: a default and one optional interval per platform, from the platform specs."""
 
-    _url = field_validator("base_url")(check_base_url)
-
-
-class Platforms(Strict):
-    x: XPlatform = XPlatform()
-    facebook: GraphPlatform = GraphPlatform()
-    instagram: GraphPlatform = GraphPlatform()
-    youtube: YouTubePlatform = YouTubePlatform()
-
-
-# ---------------------------------------------------------------------------------------------
-# Policy and calendar
-
-
-class Cadence(Strict):
     default: Duration = timedelta(days=7)
-    x: Duration | None = timedelta(hours=48)
-    facebook: Duration | None = timedelta(hours=48)
-    instagram: Duration | None = None
-    youtube: Duration | None = None
 
     def for_platform(self, platform: str) -> timedelta:
         value: timedelta | None = getattr(self, platform, None)
         return value or self.default
+
+
+if TYPE_CHECKING:
+    Platforms = PlatformsBase
+    Cadence = CadenceBase
+    PlatformName = str
+else:
+    Platforms = create_model(
+        "Platforms",
+        __base__=PlatformsBase,
+        **{name: (spec.settings, spec.settings()) for name, spec in SPECS.items()},
+    )
+    Cadence = create_model(
+        "Cadence",
+        __base__=CadenceBase,
+        **{name: (Duration | None, spec.default_cadence) for name, spec in SPECS.items()},
+    )
+    PlatformName = Literal[PLATFORM_NAMES]
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy and calendar
 
 
 class Policy(Strict):
@@ -167,12 +153,23 @@ class ExemptLanguage(Strict):
 LanguageSetting = Annotated[PairedLanguage | BilingualLanguage | ExemptLanguage, Field(discriminator="mode")]
 
 
-class AccountCredentials(Strict):
-    """Per-account credentials overriding the platform's (e.g. a Page token per Page)."""
+class CredentialsBase(Strict):
+    """Per-account credentials overriding the platform's (e.g. a Page token per Page): one optional
+    field per credential any platform uses (`PlatformSpec.credential`)."""
 
-    bearer_token: SecretStr | None = None
-    access_token: SecretStr | None = None
-    api_key: SecretStr | None = None
+    def secret(self, name: str) -> SecretStr | None:
+        value: SecretStr | None = getattr(self, name, None)
+        return value
+
+
+if TYPE_CHECKING:
+    AccountCredentials = CredentialsBase
+else:
+    AccountCredentials = create_model(
+        "AccountCredentials",
+        __base__=CredentialsBase,
+        **{name: (SecretStr | None, None) for name in CREDENTIAL_FIELDS},
+    )
 
 
 def _hours(value: Any) -> str:
@@ -184,7 +181,7 @@ def _hours(value: Any) -> str:
 
 class Account(Strict):
     id: str = Field(pattern=SLUG)
-    platform: Literal["x", "facebook", "instagram", "youtube"]
+    platform: PlatformName
     handle: str | None = None
     native_id: str | None = None
     name: str = Field(min_length=1)
@@ -338,14 +335,6 @@ class Config(Strict):
         return url
 
 
-_CREDENTIAL_FOR_PLATFORM = {
-    "x": "bearer_token",
-    "facebook": "access_token",
-    "instagram": "access_token",
-    "youtube": "api_key",
-}
-
-
 def cross_checks(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     """Rules that span fields; each problem is (key path, message)."""
     problems: list[tuple[tuple[Any, ...], str]] = []
@@ -380,9 +369,9 @@ def _account_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
             except ValueError as exc:
                 problems.append((("accounts", i, "timezone"), str(exc)))
         if account.credentials is not None:
-            wanted = _CREDENTIAL_FOR_PLATFORM[account.platform]
-            for name in ("bearer_token", "access_token", "api_key"):
-                if name != wanted and getattr(account.credentials, name) is not None:
+            wanted = SPECS[account.platform].credential
+            for name in CREDENTIAL_FIELDS:
+                if name != wanted and account.credentials.secret(name) is not None:
                     problems.append(
                         (
                             ("accounts", i, "credentials", name),

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Platform = Literal["x", "facebook", "instagram", "youtube"]
-PLATFORMS: tuple[Platform, ...] = ("x", "facebook", "instagram", "youtube")
+# A platform name: a key of `connectors.specs.SPECS`, the one place that lists platforms.
+Platform = str
 
 PostKind = Literal["original", "reply", "share", "quote"]
 MessageChannel = Literal["comment", "reply", "mention", "dm"]
@@ -159,3 +159,13 @@ class Finding:
 def fingerprint(check: str, account_id: str, subject: str) -> str:
     raw = "\x1f".join((check, account_id, subject)).encode()
     return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def __getattr__(name: str) -> Any:
+    # `PLATFORMS` (all platform names) now comes from the platform specs; read lazily so that
+    # importing the records does not import the connectors package.
+    if name == "PLATFORMS":
+        from connectors.specs import PLATFORM_NAMES
+
+        return PLATFORM_NAMES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError, RateLimited
+from connectors.specs import platform_spec
 from monitor.config import Account, Config
 from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
@@ -37,8 +37,6 @@ from monitor.store import (
     upsert_rows,
     utcnow,
 )
-
-_PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
 @dataclass
@@ -70,9 +68,8 @@ class PollOutcome:
 
 
 def quota_day(platform: str, now: datetime) -> str:
-    """The day a platform's daily quota belongs to (YouTube resets at midnight Pacific time)."""
-    zone = _PACIFIC if platform == "youtube" else UTC
-    return now.astimezone(zone).date().isoformat()
+    """The day a platform's daily quota belongs to (its spec's `quota_zone`; YouTube: Pacific)."""
+    return platform_spec(platform).quota_day(now)
 
 
 def poll_account(

@@ -9,15 +9,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from connectors.specs import platform_spec
 from monitor.cli.common import EXIT_USAGE, handle_errors
 from monitor.config import Config, ConfigError, EmailChannel, TeamsChannel, load_config
 
-_CREDENTIAL = {
-    "x": "bearer_token",
-    "facebook": "access_token",
-    "instagram": "access_token",
-    "youtube": "api_key",
-}
 _STANDARD_ROUTES = ("digest", "emergency", "security", "operations")
 MASK = "****"
 
@@ -114,15 +109,15 @@ def _notes(config: Config) -> list[str]:
     if missing:
         notes.append(f"no route for: {', '.join(missing)} (those alerts go nowhere)")
     for platform, count in sorted(Counter(a.platform for a in config.accounts if a.enabled).items()):
-        field = _CREDENTIAL[platform]
-        platform_secret = getattr(getattr(config.platforms, platform), field)
+        field = platform_spec(platform).credential
+        platform_secret = getattr(config.platforms.settings_for(platform), field)
         without = [
             a.id
             for a in config.accounts
             if a.platform == platform
             and a.enabled
             and platform_secret is None
-            and (a.credentials is None or getattr(a.credentials, field) is None)
+            and (a.credentials is None or a.credentials.secret(field) is None)
         ]
         if without:
             notes.append(

@@ -40,7 +40,9 @@ from typing import Any
 
 import yaml
 
-PLATFORMS = ("x", "facebook", "instagram", "youtube")
+from connectors.specs import PLATFORM_NAMES
+
+PLATFORMS = PLATFORM_NAMES
 CHANNELS = ("comment", "reply", "mention", "dm")
 FAILURE_MODES = ("rate_limited", "auth_expired", "permission_missing", "server_error", "truncated")
 LIVE_STATES = ("none", "live", "upcoming", "completed")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from connectors.specs import YOUTUBE_SPEC
 from monitor.budget import (
     MAX_INTERVAL,
     BudgetInputs,
     allocate,
     blocked_until,
     desired_interval,
-    pacific_day,
     plan,
 )
 from monitor.config import parse_config
@@ -36,7 +36,7 @@ def make_config(accounts: list[tuple[str, str, str]], extra: str = "") -> object
 def inputs(
     limits: dict[str, list[RateLimitRow]] | None = None, units: int = 0, per_poll: float = 4.0
 ) -> BudgetInputs:
-    return BudgetInputs(limits or {}, units, per_poll)
+    return BudgetInputs(limits or {}, {"youtube": units}, {"youtube": per_poll})
 
 
 def row(platform: str, bucket: str, **kw: object) -> RateLimitRow:
@@ -182,5 +182,6 @@ def test_youtube_quota_nearly_spent_slows_polling() -> None:
 
 
 def test_pacific_day_rolls_at_pacific_midnight() -> None:
+    pacific_day = YOUTUBE_SPEC.quota_day
     assert pacific_day(datetime(2026, 3, 10, 7, 59, tzinfo=UTC)) == "2026-03-10"  # 00:59 PDT
     assert pacific_day(datetime(2026, 3, 10, 6, 59, tzinfo=UTC)) == "2026-03-09"  # 23:59 PDT

@@ -292,10 +292,12 @@ def test_digest_is_considered_at_start(service: Service, stand_ins: StandIns) ->
 
 
 def test_slowed_accounts_are_reported_to_operations(store: Store, stand_ins: StandIns) -> None:
-    from monitor.budget import pacific_day
+    from connectors.specs import YOUTUBE_SPEC
 
     with store.session() as session:
-        session.add(QuotaUsageRow(platform="youtube", day=pacific_day(datetime.now(UTC)), units=7999))
+        session.add(
+            QuotaUsageRow(platform="youtube", day=YOUTUBE_SPEC.quota_day(datetime.now(UTC)), units=7999)
+        )
     svc = Service(make_config(), store, pieces=stand_ins.pieces())
     svc.replan()
     ops = _alerts(store, "operations")
