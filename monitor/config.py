@@ -47,7 +47,6 @@ from monitor.config_schema import (
     Channel,
     Config,
     CredentialsBase,
-    EmailChannel,
     ExemptLanguage,
     LanguageSetting,
     PairedLanguage,
@@ -58,8 +57,12 @@ from monitor.config_schema import (
     Problems,
     Route,
     Service,
-    TeamsChannel,
     cross_checks,
+)
+from monitor.notifiers.specs import (
+    ChannelSettings,
+    EmailChannel,
+    TeamsChannel,
 )
 
 __all__ = [
@@ -80,6 +83,7 @@ __all__ = [
     "CadenceBase",
     "Calendar",
     "Channel",
+    "ChannelSettings",
     "Config",
     "ConfigError",
     "CredentialsBase",

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from monitor.config_schema import Config, cross_checks
+from monitor.notifiers.specs import CHANNELS
 
 DEFAULT_CONFIG_PATH = "config/socialmon.yaml"
 MAX_ALIASES = 100
@@ -366,7 +367,7 @@ def _expected_tags(path: tuple[Any, ...], data: Any) -> str:
     if path[:1] == ("accounts",):
         return "paired, bilingual, exempt"
     if path[:2] == ("alerts", "channels"):
-        return "email, teams"
+        return ", ".join(CHANNELS)
     return ""
 
 

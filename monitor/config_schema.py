@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, SecretStr, create_model, field_validator
@@ -29,6 +28,7 @@ from monitor.config_fields import (
     zone_info,
 )
 from monitor.hours import WeeklyHours, parse_hours
+from monitor.notifiers.specs import CHANNELS, ChannelSettings, EmailChannel
 
 Problems = list[tuple[tuple[Any, ...], str]]
 
@@ -223,41 +223,11 @@ class Account(Strict):
 # Alerts
 
 
-class EmailChannel(Strict):
-    type: Literal["email"]
-    host: str = Field(min_length=1)
-    port: int = Field(587, gt=0, lt=65536)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    from_: Email = Field(alias="from")
-    to: list[Email] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=30)
-    verify_tls: bool = True
-    ca_file: str | None = None
-
-
-class TeamsChannel(Strict):
-    type: Literal["teams"]
-    url: SecretStr
-    format: Literal["workflows", "legacy"] = "workflows"
-    timeout: Duration = timedelta(seconds=15)
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, value: SecretStr) -> SecretStr:
-        parts = urlsplit(value.get_secret_value())
-        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"} or (parts.hostname or "").startswith(
-            "127."
-        )
-        if parts.scheme == "https" and parts.hostname:
-            return value
-        if parts.scheme == "http" and loopback:
-            return value
-        raise ValueError("Teams webhook URL must be https (plain http only to a loopback host)")
-
-
-Channel = Annotated[EmailChannel | TeamsChannel, Field(discriminator="type")]
+# One settings model per channel type, from the channel registry (monitor/notifiers/specs.py).
+if TYPE_CHECKING:
+    Channel = ChannelSettings
+else:
+    Channel = Annotated[Union[tuple(CHANNELS.values())], Field(discriminator="type")]  # noqa: UP007
 
 
 class Route(Strict):

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from connectors.specs import platform_spec
 from monitor.cli.common import EXIT_USAGE, handle_errors
-from monitor.config import Config, ConfigError, EmailChannel, TeamsChannel, load_config
+from monitor.config import Config, ConfigError, load_config
+from monitor.notifiers.specs import channel_settings
 
 _STANDARD_ROUTES = ("digest", "emergency", "security", "operations")
-MASK = "****"
 
 
 @click.command("check-config")
@@ -67,7 +66,7 @@ def summarise(config: Config) -> dict[str, Any]:
             "reply_sla": _dump(config.policy, "reply_sla"),
             "counterpart_window": _dump(config.policy, "counterpart_window"),
         },
-        "channels": {name: _channel_summary(channel) for name, channel in config.alerts.channels.items()},
+        "channels": {name: channel.summary() for name, channel in config.alerts.channels.items()},
         "routes": {
             name: {k: v for k, v in route.model_dump(mode="json").items() if v is not None}
             for name, route in config.alerts.routes.items()
@@ -84,22 +83,6 @@ def safe_database_url(config: Config) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(config.database_url()).render_as_string(hide_password=True)
-
-
-def _channel_summary(channel: EmailChannel | TeamsChannel) -> dict[str, Any]:
-    if isinstance(channel, TeamsChannel):
-        parts = urlsplit(channel.url.get_secret_value())
-        # The whole path of a webhook URL is its credential: show only where it goes.
-        return {"type": "teams", "format": channel.format, "url": f"{parts.scheme}://{parts.netloc}/{MASK}"}
-    return {
-        "type": "email",
-        "server": f"{channel.host}:{channel.port}",
-        "security": channel.security,
-        "username": channel.username,
-        "password": MASK if channel.password is not None else None,
-        "from": channel.from_,
-        "to": list(channel.to),
-    }
 
 
 def _notes(config: Config) -> list[str]:
@@ -148,13 +131,7 @@ def render(summary: dict[str, Any]) -> str:
     )
     lines.append("channels:")
     for name, channel in summary["channels"].items():
-        if channel["type"] == "teams":
-            detail = f"{channel['url']} ({channel['format']})"
-        else:
-            login = (
-                f", user {channel['username']} password {channel['password']}" if channel["username"] else ""
-            )
-            detail = f"{channel['server']} {channel['security']}{login}, to {', '.join(channel['to'])}"
+        detail = channel_settings(channel["type"]).describe(channel)
         lines.append(f"  {name:<16} {channel['type']:<6} {detail}")
     lines.append("routes:")
     for name, route in summary["routes"].items():

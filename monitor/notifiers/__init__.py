@@ -8,15 +8,15 @@ so the outbox always knows which channel failed, why, and whether retrying can h
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-# channel type (config `type:`) -> "module:Class"
-NOTIFIERS: dict[str, str] = {
-    "email": "monitor.notifiers.email:EmailNotifier",
-    "teams": "monitor.notifiers.teams:TeamsNotifier",
-}
+from monitor.notifiers.specs import CHANNELS
+
+# channel type (config `type:`) -> "module:Class" (derived from the channel registry)
+NOTIFIERS: Mapping[str, str] = {name: model.notifier for name, model in CHANNELS.items()}
 
 
 class DeliveryError(Exception):
