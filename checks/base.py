@@ -79,7 +79,10 @@ class Check:
     policy_section: ClassVar[str]  # "<section>: <short quote>"
     severity: ClassVar[Severity]
     platforms: ClassVar[tuple[str, ...] | None] = None  # None: every platform
+    # An immediate check alerts at once on its `route` (monitor.routing reads both); any other
+    # check's findings wait for the digest unless a custom route takes them.
     immediate: ClassVar[bool] = False
+    route: ClassVar[str | None] = None
 
     def applies_to(self, account: Account) -> bool:
         return self.platforms is None or account.platform in self.platforms

@@ -26,6 +26,7 @@ class ConnectorHealthCheck(Check):
     policy_section = "(keeps the monitor honest) - an account the monitor cannot read is not being checked"
     severity = "high"
     immediate = True
+    route = "operations"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         poll = ctx.poll

@@ -100,6 +100,7 @@ class EmergencyPostingCheck(Check):
     )
     severity = "critical"
     immediate = True
+    route = "emergency"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         emergency = ctx.emergency

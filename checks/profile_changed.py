@@ -45,6 +45,7 @@ class ProfileChangedCheck(Check):
     )
     severity = "high"
     immediate = True
+    route = "security"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         if len(ctx.profiles) < 2:

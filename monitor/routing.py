@@ -1,7 +1,8 @@
 """From findings to outbox rows: which route hears about which finding, once, and why.
 
 Rules (DESIGN section 6):
-- `emergency-posting` -> route `emergency`, `profile-changed` -> `security`, `connector-health` ->
+- An immediate check goes to the route it declares (`Check.immediate`, `Check.route`):
+  `emergency-posting` -> route `emergency`, `profile-changed` -> `security`, `connector-health` ->
   `operations`; a route's own `checks:` replaces that default. Every other finding waits for the
   digest unless a custom route takes it with a `checks`, `accounts` or `min_severity` filter.
 - A route absent from the config is skipped silently (`alerts test` and check-config list them).
@@ -18,23 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from checks import all_checks
 from monitor.config import Account, Config, Route
 from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
 
-BUILTIN_CHECKS: dict[str, frozenset[str]] = {
-    "emergency": frozenset({"emergency-posting"}),
-    "security": frozenset({"profile-changed"}),
-    "operations": frozenset({"connector-health"}),
-}
 DIGEST_ROUTE = "digest"
 MANAGER_ROUTE = "manager"
 RESOLVED_LOOKBACK = timedelta(days=30)  # older resolutions are not announced after a long outage
@@ -49,6 +47,16 @@ def utcnow() -> datetime:
 # --- which routes take a finding ---------------------------------------------------------------
 
 
+@cache
+def builtin_checks() -> dict[str, frozenset[str]]:
+    """Route name -> the immediate checks that declare it (e.g. `emergency` -> emergency-posting)."""
+    routes: dict[str, set[str]] = {}
+    for check in all_checks():
+        if check.immediate and check.route is not None:
+            routes.setdefault(check.route, set()).add(check.id)
+    return {name: frozenset(ids) for name, ids in routes.items()}
+
+
 def is_digest_route(name: str, route: Route) -> bool:
     return name == DIGEST_ROUTE or route.at is not None
 
@@ -57,7 +65,7 @@ def route_takes(name: str, route: Route, check: str, account_id: str, severity: 
     """Whether an immediate route takes a finding (digest routes never do)."""
     if is_digest_route(name, route):
         return False
-    checks = frozenset(route.checks) if route.checks is not None else BUILTIN_CHECKS.get(name)
+    checks = frozenset(route.checks) if route.checks is not None else builtin_checks().get(name)
     if checks is None:  # a custom route takes only what one of its filters selects
         if route.accounts is None and route.min_severity is None:
             return False

@@ -8,6 +8,7 @@ import pkgutil
 import checks
 from checks import REGISTRY, all_checks, get_check
 from checks.base import Check
+from connectors.specs import PLATFORM_NAMES
 
 CATALOGUE = [
     "cadence", "welsh-unanswered", "welsh-reply-language", "welsh-counterpart", "profile-hours",
@@ -43,9 +44,14 @@ def test_every_check_module_is_registered_once() -> None:
 def test_each_check_declares_what_the_catalogue_needs() -> None:
     for check in all_checks():
         assert check.title and check.policy_section and check.severity in SEVERITIES
-        assert check.platforms and set(check.platforms) <= {"x", "facebook", "instagram", "youtube"}
-    immediate = {c.id for c in all_checks() if c.immediate}
-    assert immediate == {"emergency-posting", "profile-changed", "connector-health"}
+        assert check.platforms is None or (check.platforms and set(check.platforms) <= set(PLATFORM_NAMES))
+        assert check.immediate == (check.route is not None), check.id  # routing reads both
+    immediate = {c.id: c.route for c in all_checks() if c.immediate}
+    assert immediate == {
+        "emergency-posting": "emergency",
+        "profile-changed": "security",
+        "connector-health": "operations",
+    }
     assert get_check("emergency-posting").severity == "critical"
     assert get_check("profile-changed").severity == "high"
     assert get_check("connector-health").severity == "high"
