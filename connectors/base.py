@@ -23,6 +23,7 @@ from connectors.specs import PlatformSpec
 from monitor.config import Account, Config
 from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
+from monitor.seams import ErrorKind
 
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT")
@@ -39,9 +40,9 @@ RETRY_BUDGET_CAP = timedelta(minutes=2)
 class ConnectorError(Exception):
     """A poll failed. `kind` becomes the PollRun status; `permanent` says retrying cannot help."""
 
-    kind = "error"
+    kind: ErrorKind = "error"
 
-    def __init__(self, message: str, kind: str | None = None, permanent: bool = True):
+    def __init__(self, message: str, kind: ErrorKind | None = None, permanent: bool = True):
         super().__init__(redact(message))
         self.message = redact(message)
         if kind is not None:

@@ -34,6 +34,7 @@ from monitor.db import (
 )
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time, one_line, truncate
+from monitor.store import Store, rows_changed
 
 WINDOW = timedelta(days=7)  # parity and reply time look back this far
 MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
@@ -125,7 +126,7 @@ def utcnow() -> datetime:
 
 def build_digest(
     config: Config,
-    store: Any,
+    store: Store,
     now: datetime | None = None,
     since: datetime | None = None,
     route: str = "digest",
@@ -484,7 +485,7 @@ def next_occurrence(at: str, tz: ZoneInfo, after: datetime) -> datetime:
     raise AssertionError("unreachable: a time of day recurs within three days")
 
 
-def send_digest_if_due(config: Config, store: Any, now: datetime | None = None) -> bool:
+def send_digest_if_due(config: Config, store: Store, now: datetime | None = None) -> bool:
     """Queue each digest route's digest when due; True if any was queued (the outbox sends it)."""
     now = now or utcnow()
     queued = False
@@ -493,7 +494,7 @@ def send_digest_if_due(config: Config, store: Any, now: datetime | None = None) 
     return queued
 
 
-def _queue_if_due(config: Config, store: Any, route: str, now: datetime) -> bool:
+def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bool:
     at = config.alerts.routes[route].at
     assert at is not None
     name = f"digest:{route}"
@@ -508,12 +509,14 @@ def _queue_if_due(config: Config, store: Any, route: str, now: datetime) -> bool
             return False
         if due > now:
             return False
-        claimed = session.execute(
-            update(ScheduleStateRow)
-            .where(ScheduleStateRow.name == name, ScheduleStateRow.next_due_at == due)
-            .values(next_due_at=next_occurrence(at, config.tz, now), last_done_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        claimed = rows_changed(
+            session.execute(
+                update(ScheduleStateRow)
+                .where(ScheduleStateRow.name == name, ScheduleStateRow.next_due_at == due)
+                .values(next_due_at=next_occurrence(at, config.tz, now), last_done_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if claimed != 1:  # another instance queued this one
             return False
         since = state.last_done_at or due - timedelta(days=1)
@@ -568,7 +571,7 @@ def enqueue_digest(
 
 
 def queue_digest_now(
-    config: Config, store: Any, route: str = "digest", now: datetime | None = None
+    config: Config, store: Store, route: str = "digest", now: datetime | None = None
 ) -> list[int]:
     """Queue a digest for `route` at once (CLI `digest --send`); the next scheduled one counts from now."""
     now = now or utcnow()

@@ -9,10 +9,9 @@ notice is written exactly once even when two instances or a restart see the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -21,14 +20,15 @@ from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time
+from monitor.seams import EnqueueAlert
+from monitor.store import Store, rows_changed
 
 EMERGENCY_ROUTE = "emergency"
 OPERATIONS_ROUTE = "operations"
 EMERGENCY_CHECK = "emergency-posting"
 
-# enqueue(session, config, route, reason, severity, subject, text, *, now, items, dedup_key) writes
-# one outbox row per channel of the route: monitor.routing.enqueue_alert.
-Enqueue = Callable[..., Any]
+# Writes one outbox row per channel of the route: monitor.routing.enqueue_alert.
+Enqueue = EnqueueAlert
 
 
 def _default_enqueue() -> Enqueue:
@@ -64,7 +64,7 @@ def latest_emergency(session: Session) -> EmergencyRow | None:
     return session.scalars(select(EmergencyRow).order_by(EmergencyRow.id.desc()).limit(1)).first()
 
 
-def start_emergency(store: Any, reason: str, by: str, now: datetime | None = None) -> EmergencyRow:
+def start_emergency(store: Store, reason: str, by: str, now: datetime | None = None) -> EmergencyRow:
     """Declare an emergency; refuses when one is already active."""
     now = _now(now)
     reason = reason.strip()
@@ -84,7 +84,7 @@ def start_emergency(store: Any, reason: str, by: str, now: datetime | None = Non
     return row
 
 
-def stop_emergency(store: Any, by: str, now: datetime | None = None) -> EmergencyRow | None:
+def stop_emergency(store: Store, by: str, now: datetime | None = None) -> EmergencyRow | None:
     """End the active emergency; returns it, or None when none was active."""
     now = _now(now)
     with store.session() as session:
@@ -122,7 +122,7 @@ def pending_changes(session: Session) -> list[Change]:
 
 
 def take_up(
-    store: Any,
+    store: Store,
     config: Config,
     emergency_id: int,
     enqueue: Enqueue | None = None,
@@ -132,11 +132,13 @@ def take_up(
     """Mark the emergency taken up and write the "monitoring is on" notice; True if this call did it."""
     now = _now(now)
     with store.session() as session:
-        claimed = session.execute(
-            update(EmergencyRow)
-            .where(EmergencyRow.id == emergency_id, EmergencyRow.taken_up_at.is_(None))
-            .values(taken_up_at=now)
-        ).rowcount
+        claimed = rows_changed(
+            session.execute(
+                update(EmergencyRow)
+                .where(EmergencyRow.id == emergency_id, EmergencyRow.taken_up_at.is_(None))
+                .values(taken_up_at=now)
+            )
+        )
         if claimed != 1:
             return False
         row = session.get(EmergencyRow, emergency_id)
@@ -159,20 +161,26 @@ def take_up(
 
 
 def send_summary(
-    store: Any, config: Config, emergency_id: int, enqueue: Enqueue | None = None, now: datetime | None = None
+    store: Store,
+    config: Config,
+    emergency_id: int,
+    enqueue: Enqueue | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """Write the end-of-emergency summary once; True if this call did it."""
     now = _now(now)
     with store.session() as session:
-        claimed = session.execute(
-            update(EmergencyRow)
-            .where(
-                EmergencyRow.id == emergency_id,
-                EmergencyRow.ended_at.is_not(None),
-                EmergencyRow.summary_sent_at.is_(None),
+        claimed = rows_changed(
+            session.execute(
+                update(EmergencyRow)
+                .where(
+                    EmergencyRow.id == emergency_id,
+                    EmergencyRow.ended_at.is_not(None),
+                    EmergencyRow.summary_sent_at.is_(None),
+                )
+                .values(summary_sent_at=now)
             )
-            .values(summary_sent_at=now)
-        ).rowcount
+        )
         if claimed != 1:
             return False
         row = session.get(EmergencyRow, emergency_id)

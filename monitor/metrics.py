@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from monitor.db import AlertRow, EmergencyRow, FindingRow
 from monitor.logs import get_logger
+from monitor.store import Store
 
 log = get_logger(component="metrics")
 
@@ -67,14 +68,14 @@ class Metrics:
             registry=r,
         )
 
-    def attach_store(self, store: Any) -> None:
+    def attach_store(self, store: Store) -> None:
         self.registry.register(StoreCollector(store))
 
 
 class StoreCollector(Collector):
     """Gauges read from the database at scrape time."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
 
     def collect(self) -> Iterable[GaugeMetricFamily]:

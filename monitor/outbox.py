@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from monitor.config import Config
 from monitor.db import AlertAttemptRow, AlertRow
 from monitor.logs import get_logger, redact
 from monitor.notifiers import DeliveryError, Notifier, OutgoingAlert, get_notifier
+from monitor.seams import AlertPayload
+from monitor.store import Store, rows_changed
 
 log = get_logger(component="outbox")
 
@@ -91,7 +93,7 @@ def _claimable(now: datetime, lease: timedelta) -> Any:
 
 
 def claim_due(
-    store: Any,
+    store: Store,
     now: datetime,
     instance_id: str,
     limit: int = 100,
@@ -146,7 +148,8 @@ def claim_due(
         for row in rows:
             session.expunge(row)
     for row in rows:
-        row.reclaimed = row.id in abandoned
+        # A transient mark on the detached row (not a column): send_due counts the reclaimed.
+        setattr(row, "reclaimed", row.id in abandoned)  # noqa: B010
     return rows
 
 
@@ -155,7 +158,7 @@ def claim_due(
 
 def send_due(
     config: Config,
-    store: Any,
+    store: Store,
     now: datetime | None = None,
     instance_id: str = "",
     limit: int = 100,
@@ -203,14 +206,14 @@ def to_outgoing(row: AlertRow) -> OutgoingAlert:
         reason=row.reason,
         severity=row.severity,
         subject=row.subject,
-        payload=dict(row.payload or {}),
+        payload=cast(AlertPayload, dict(row.payload or {})),  # JSON written by enqueue_alert
         created_at=row.created_at,
     )
 
 
 def _deliver_one(
     config: Config,
-    store: Any,
+    store: Store,
     row: AlertRow,
     instance_id: str,
     policy: RetryPolicy,
@@ -260,23 +263,35 @@ def _deliver_one(
 
 
 def _finish(
-    store: Any, row: AlertRow, instance_id: str, at: datetime, outcome: str, error: str | None, **values: Any
+    store: Store,
+    row: AlertRow,
+    instance_id: str,
+    at: datetime,
+    outcome: str,
+    error: str | None,
+    **values: Any,
 ) -> None:
     """Record the attempt and the row's new state in one transaction, if the row is still ours."""
     with store.session() as session:
-        changed = session.execute(
-            update(AlertRow)
-            .where(
-                AlertRow.id == row.id,
-                AlertRow.status == "sending",
-                AlertRow.claimed_by == instance_id,
-                AlertRow.claimed_at == row.claimed_at,
+        changed = rows_changed(
+            session.execute(
+                update(AlertRow)
+                .where(
+                    AlertRow.id == row.id,
+                    AlertRow.status == "sending",
+                    AlertRow.claimed_by == instance_id,
+                    AlertRow.claimed_at == row.claimed_at,
+                )
+                .values(
+                    attempts=AlertRow.attempts + 1,
+                    last_error=error,
+                    claimed_at=None,
+                    claimed_by=None,
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .values(
-                attempts=AlertRow.attempts + 1, last_error=error, claimed_at=None, claimed_by=None, **values
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         session.add(
             AlertAttemptRow(alert_id=row.id, at=at, outcome=outcome, error=error, instance=instance_id)
         )
@@ -289,7 +304,7 @@ def _finish(
             )
 
 
-def _raise_channel_problem(config: Config, store: Any, row: AlertRow, error: str, now: datetime) -> None:
+def _raise_channel_problem(config: Config, store: Store, row: AlertRow, error: str, now: datetime) -> None:
     """Tell operators a channel refuses alerts (at most once a day per channel, never through itself)."""
     from monitor.routing import enqueue_alert
 

@@ -22,6 +22,7 @@ from monitor.config import Account, Config
 from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
 from monitor.models import FetchResult
+from monitor.seams import PollStatus
 from monitor.store import (
     Store,
     account_state,
@@ -42,7 +43,7 @@ from monitor.store import (
 @dataclass
 class PollOutcome:
     account_id: str
-    status: str  # "ok" | "warning" | an error kind (auth_expired, permission_missing, rate_limited, ...)
+    status: PollStatus  # "ok" | "warning" | an error kind (auth_expired, permission_missing, ...)
     new_posts: int = 0
     new_messages: int = 0
     api_calls: int = 0
@@ -120,7 +121,7 @@ def poll_account(
 def _record_success(
     store: Store, account: Account, result: FetchResult, now: datetime, finished: datetime
 ) -> PollOutcome:
-    status = "warning" if result.warnings else "ok"
+    status: PollStatus = "warning" if result.warnings else "ok"
     with store.session() as session:
         if result.profile is not None:
             store_profile(session, result.profile)

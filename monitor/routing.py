@@ -32,6 +32,8 @@ from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
+from monitor.seams import AlertKind, AlertPayload
+from monitor.store import Store
 
 DIGEST_ROUTE = "digest"
 MANAGER_ROUTE = "manager"
@@ -117,7 +119,7 @@ def enqueue_alert(
     facts: Iterable[tuple[str, str]] = (),
     items: Iterable[str] = (),
     url: str = "",
-    kind: str = "notice",
+    kind: AlertKind = "notice",
     dedup_key: str | None = None,
     finding_id: int | None = None,
     fingerprint: str | None = None,
@@ -136,15 +138,15 @@ def enqueue_alert(
         if route_config is None:
             return []
         channels = route_config.channels
-    payload: dict[str, Any] = {
+    payload: AlertPayload = {
         "kind": kind,
         "title": title or subject,
         "text": text,
         "facts": [[str(k), str(v)] for k, v in facts],
         "items": [str(i) for i in items],
         "url": url,
-        **(extra or {}),
     }
+    payload.update(extra or {})  # type: ignore[typeddict-item]  # extra keys are AlertPayload keys
     rows = [
         {
             "finding_id": finding_id,
@@ -173,7 +175,7 @@ def enqueue_alert(
 # --- findings -> rows --------------------------------------------------------------------------
 
 
-def route_findings(config: Config, store: Any, now: datetime | None = None) -> int:
+def route_findings(config: Config, store: Store, now: datetime | None = None) -> int:
     """Queue first / repeat / resolved alerts for findings; returns how many rows were written."""
     now = now or utcnow()
     with store.session() as session:

@@ -57,7 +57,8 @@ from monitor.db import (
 from monitor.leader import heartbeat, new_instance_id, sign_off
 from monitor.logs import get_logger, redact
 from monitor.metrics import Metrics, MetricsServer
-from monitor.store import upsert_rows
+from monitor.seams import EnqueueAlert, PollAccount, RouteFindings, RunChecks, SendDigestIfDue, SendDue
+from monitor.store import Store, upsert_rows
 
 log = get_logger(component="service")
 
@@ -79,12 +80,12 @@ def utcnow() -> datetime:
 class Pieces:
     """The functions the daemon orchestrates (the integration contract)."""
 
-    poll_account: Callable[..., Any]
-    run_checks: Callable[..., Any]
-    route_findings: Callable[..., int]
-    send_due: Callable[..., Any]
-    send_digest_if_due: Callable[..., bool]
-    enqueue_alert: Callable[..., Any]
+    poll_account: PollAccount
+    run_checks: RunChecks
+    route_findings: RouteFindings
+    send_due: SendDue
+    send_digest_if_due: SendDigestIfDue
+    enqueue_alert: EnqueueAlert
 
     @classmethod
     def real(cls) -> Pieces:
@@ -122,7 +123,7 @@ class Service:
     def __init__(
         self,
         config: Config,
-        store: Any,
+        store: Store,
         *,
         pieces: Pieces | None = None,
         instance_id: str | None = None,
@@ -500,6 +501,8 @@ class Service:
             ).all()
         newest = mark
         for route, created, source, delivered in rows:
+            if delivered is None:  # excluded by the query; says so to the type checker
+                continue
             self.metrics.alert_latency.labels(route).observe(
                 max((delivered - (source or created)).total_seconds(), 0.0)
             )

@@ -8,9 +8,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Engine, create_engine, event, func, select
+from sqlalchemy import JSON, CursorResult, Engine, Result, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,6 +87,11 @@ def known_revisions() -> set[str]:
     from monitor.migrations import REVISIONS
 
     return set(REVISIONS)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE changed (its result is a CursorResult, typed as a Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 class Store:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from monitor.notifiers.specs import CHANNELS
+from monitor.seams import AlertPayload
 
 # channel type (config `type:`) -> "module:Class" (derived from the channel registry)
 NOTIFIERS: Mapping[str, str] = {name: model.notifier for name, model in CHANNELS.items()}
@@ -34,10 +35,7 @@ class DeliveryError(Exception):
 class OutgoingAlert:
     """One outbox row as a notifier sees it: render-agnostic data, no secrets.
 
-    `payload` keys (all optional): kind ("finding" | "notice" | "digest" | "test"), title, text,
-    facts ([label, value] pairs), items (a list that may be long), url, url_title, thread
-    (e-mail threading key), check, account_id, account_label, policy_section, to (recipient
-    override, e.g. an account's manager), digest (the digest's data for kind "digest").
+    `payload` is an `AlertPayload` (monitor.seams): every key optional.
     """
 
     id: int
@@ -46,7 +44,7 @@ class OutgoingAlert:
     reason: str  # first | repeat | resolved | digest | test | emergency | operations
     severity: str
     subject: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: AlertPayload = field(default_factory=lambda: AlertPayload())
     created_at: datetime | None = None
 
     @property
