@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
+import holidays
 from pydantic import BeforeValidator, Field, SecretStr, create_model, field_validator
+from sqlalchemy.engine import make_url
 
 from connectors.specs import (
     CREDENTIAL_FIELDS,
@@ -111,7 +113,6 @@ class Calendar(Strict):
     def _known_calendar(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        import holidays
 
         country, _, subdiv = value.partition("-")
         try:
@@ -410,8 +411,6 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")
 
 
 def _database_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
-    from sqlalchemy.engine import make_url
-
     advice = "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/NAME"
     try:
         url = make_url(config.database_url())

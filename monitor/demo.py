@@ -42,6 +42,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from checks import REGISTRY
+from monitor.config import load_config
+from monitor.db import AlertRow, EmergencyRow, FindingRow, PollRunRow
+from monitor.digest import build_digest, queue_digest_now, render_digest
+from monitor.emergency import start_emergency, stop_emergency
+from monitor.leader import leadership_for
+from monitor.logs import configure_logging
+from monitor.outbox import send_due
+from monitor.receivers import SmtpSink, TeamsReceiver
+from monitor.sandbox import SandboxClient, SandboxServer, load_scenario
+from monitor.service import Service
+from monitor.store import Store
+
 MARKER = ".socialmon-demo"
 TEAMS_ENV = "SOCIALMON_DEMO_TEAMS_URL"
 DRILL_REASON = "Demo drill: campus lockdown"
@@ -197,12 +212,6 @@ class _Rig:
 
 @contextmanager
 def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
-    from monitor.config import load_config
-    from monitor.logs import configure_logging
-    from monitor.receivers import SmtpSink, TeamsReceiver
-    from monitor.sandbox import SandboxClient, SandboxServer, load_scenario
-    from monitor.store import Store
-
     sandbox = SandboxServer(load_scenario("demo")).start()
     smtp = SmtpSink(path / "outbox" / "email").start()
     teams = TeamsReceiver(path / "outbox" / "teams").start()
@@ -227,8 +236,6 @@ def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
 
 
 def _restore_logging() -> None:
-    from monitor.logs import configure_logging
-
     configure_logging(stream=sys.stderr)
 
 
@@ -249,9 +256,6 @@ def run_demo(path: str | Path) -> DemoResult:
 
 
 def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
-    from monitor.emergency import start_emergency, stop_emergency
-    from monitor.service import Service
-
     service = Service(rig.config, rig.store, poll_workers=4)
     first_poll = time.time()
     first = service.run_once()
@@ -288,9 +292,6 @@ def _next_second(moment: datetime) -> None:
 
 
 def _write_and_send_digest(rig: _Rig, result: DemoResult) -> None:
-    from monitor.digest import build_digest, queue_digest_now, render_digest
-    from monitor.outbox import send_due
-
     digest = build_digest(rig.config, rig.store, datetime.now(UTC))
     html_path, text_path = rig.dir / "digest.html", rig.dir / "digest.txt"
     html_path.write_text(render_digest(digest, "html"), encoding="utf-8")
@@ -301,11 +302,6 @@ def _write_and_send_digest(rig: _Rig, result: DemoResult) -> None:
 
 
 def _summarise(rig: _Rig, result: DemoResult) -> None:
-    from sqlalchemy import func, select
-
-    from checks import REGISTRY
-    from monitor.db import AlertRow, FindingRow
-
     with rig.store.session() as session:
         counts = dict(
             session.execute(select(FindingRow.check, func.count()).group_by(FindingRow.check)).all()
@@ -386,9 +382,6 @@ def run_drill(path: str | Path, timeout: float = 20.0) -> DrillResult:
 
 
 def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
-    from monitor.leader import leadership_for
-    from monitor.service import Service
-
     service = Service(rig.config, rig.store, poll_workers=4)
     leadership = leadership_for(rig.store, rig.config.service.lock_id)
     daemon = threading.Thread(target=service.serve, args=(leadership,), name="socialmon-daemon", daemon=True)
@@ -455,28 +448,16 @@ def _wait(probe: Any, timeout: float, step: float = 0.1) -> Any:
 
 
 def _emergency_taken_up(rig: _Rig) -> datetime | None:
-    from sqlalchemy import select
-
-    from monitor.db import EmergencyRow
-
     with rig.store.session() as session:
         return session.scalar(select(EmergencyRow.taken_up_at).where(EmergencyRow.ended_at.is_(None)))
 
 
 def _emergency_started(rig: _Rig) -> datetime | None:
-    from sqlalchemy import select
-
-    from monitor.db import EmergencyRow
-
     with rig.store.session() as session:
         return session.scalar(select(EmergencyRow.started_at).where(EmergencyRow.ended_at.is_(None)))
 
 
 def _polled_since(rig: _Rig, moment: datetime, account_id: str | None = None) -> bool:
-    from sqlalchemy import func, select
-
-    from monitor.db import PollRunRow
-
     query = (
         select(func.count())
         .select_from(PollRunRow)
@@ -520,10 +501,6 @@ def _count_alerts(rig: _Rig, marker: str, before: int) -> int:
 
 
 def _redirect_outcome(rig: _Rig, before: int) -> tuple[int, bool]:
-    from sqlalchemy import func, select
-
-    from monitor.db import FindingRow
-
     with rig.store.session() as session:
         findings = session.scalar(
             select(func.count())

@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.config import Account, Config, PairedLanguage
@@ -34,7 +35,10 @@ from monitor.db import (
 )
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time, one_line, truncate
+from monitor.routing import enqueue_alert, is_digest_route
 from monitor.store import Store, rows_changed
+from monitor.templates import render_html, render_text
+from monitor.worktime import for_account
 
 WINDOW = timedelta(days=7)  # parity and reply time look back this far
 MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
@@ -263,8 +267,6 @@ def _median_reply(
     session: Session, config: Config, account: Account, start: datetime, end: datetime
 ) -> tuple[timedelta | None, int]:
     """Median working time from an inbound message to the account's first reply (replies in window)."""
-    from monitor.worktime import for_account
-
     first_reply = (
         select(ReplyRow.platform, ReplyRow.in_reply_to, func.min(ReplyRow.created_at).label("at"))
         .where(ReplyRow.account_id == account.id, ReplyRow.created_at >= start, ReplyRow.created_at <= end)
@@ -385,8 +387,6 @@ def render_digest(digest: Digest, fmt: Literal["html", "text"] = "html") -> str:
 
 def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
     """Render a digest from its stored dict form (what an outbox row carries)."""
-    from monitor.templates import render_html, render_text
-
     if fmt == "html":
         return render_html("digest.html.j2", d=data, pct=_pct)
     if fmt == "text":
@@ -467,8 +467,6 @@ def _label(config: Config, account_id: str) -> str:
 
 
 def digest_routes(config: Config) -> list[str]:
-    from monitor.routing import is_digest_route
-
     return [name for name, route in config.alerts.routes.items() if is_digest_route(name, route) and route.at]
 
 
@@ -535,8 +533,6 @@ def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bo
 
 
 def _insert_schedule(session: Session, name: str, due: datetime) -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ScheduleStateRow)
     session.execute(
@@ -549,8 +545,6 @@ def _insert_schedule(session: Session, name: str, due: datetime) -> None:
 def enqueue_digest(
     session: Session, config: Config, route: str, digest: Digest, now: datetime, dedup_key: str | None = None
 ) -> list[int]:
-    from monitor.routing import enqueue_alert
-
     payload = summary_payload(digest)
     return enqueue_alert(
         session,

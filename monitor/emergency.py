@@ -20,6 +20,7 @@ from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time
+from monitor.routing import enqueue_alert
 from monitor.seams import EnqueueAlert
 from monitor.store import Store, rows_changed
 
@@ -32,8 +33,6 @@ Enqueue = EnqueueAlert
 
 
 def _default_enqueue() -> Enqueue:
-    from monitor.routing import enqueue_alert
-
     return enqueue_alert
 
 

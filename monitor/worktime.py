@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from monitor.hours import WeeklyHours, parse_hours
+import holidays
 
-if TYPE_CHECKING:
-    from monitor.config import Account, Config
+from monitor.config import Account, Calendar, Config
+from monitor.hours import WeeklyHours, parse_hours
 
 DEFAULT_HOURS: WeeklyHours = parse_hours("Mon-Fri 09:00-17:00")
 _END_OF_DAY = time(23, 59, 59, 999999)
@@ -36,8 +35,6 @@ Interval = tuple[datetime, datetime]
 @lru_cache(maxsize=64)
 def holiday_dates(calendar: str, year: int) -> frozenset[date]:
     """Bank holidays of one calendar ("GB-WLS": country GB, subdivision WLS) in one year; cached."""
-    import holidays
-
     country, _, subdivision = calendar.partition("-")
     return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year).keys())
 
@@ -162,6 +159,4 @@ def for_account(account: Account, config: Config) -> WorkingTime:
 @lru_cache(maxsize=8)
 def closure_days(entries: tuple[str, ...]) -> frozenset[date]:
     """Configured closure days ("2025-12-24" or "2025-12-24..2026-01-02"), expanded; cached."""
-    from monitor.config import Calendar
-
     return frozenset(Calendar(closures=list(entries)).closure_days())
