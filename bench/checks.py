@@ -35,12 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, insert, text
 
+from connectors.specs import PLATFORM_NAMES
 from monitor.config import Config
 from monitor.db import AccountStateRow, MessageRow, PostRow, ProfileSnapshotRow, ReplyRow
 from monitor.store import Store
 
 NOW = datetime(2025, 11, 19, 11, 0, tzinfo=UTC)  # a Wednesday in term
-PLATFORMS = ("x", "facebook", "instagram", "youtube")
+PLATFORMS = PLATFORM_NAMES
 EN_TEXTS = (
     "Open day this Saturday: book your place",
     "New research on coastal erosion from our scientists",
