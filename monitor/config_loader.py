@@ -7,7 +7,6 @@ and, where the YAML has it, the line.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import typing
@@ -372,6 +371,8 @@ def _expected_tags(path: tuple[Any, ...], data: Any) -> str:
 
 
 def _suggestion(key: str, allowed: list[str]) -> str:
+    import difflib  # only for a misspelt key
+
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]}?)"

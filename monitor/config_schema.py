@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BeforeValidator, Field, SecretStr, create_model, field_validator
-from sqlalchemy.engine import make_url
 
 from connectors.specs import (
     CREDENTIAL_FIELDS,
@@ -113,6 +111,7 @@ class Calendar(Strict):
     def _known_calendar(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        import holidays  # heavy (every country's calendar): only when a config is validated
 
         country, _, subdiv = value.partition("-")
         try:
@@ -411,6 +410,8 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")
 
 
 def _database_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
+    from sqlalchemy.engine import make_url  # heavy: only once a config has parsed
+
     advice = "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/NAME"
     try:
         url = make_url(config.database_url())
