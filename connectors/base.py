@@ -180,6 +180,10 @@ class BaseConnector(Generic[SettingsT]):
         self.transport = session
         self.sleep = sleep
 
+    def credential(self, account: Account) -> str | None:
+        """The account's own credential (`spec.credential`) when it has one, else the platform's."""
+        return token_for(account, self.spec.credential, getattr(self.settings, self.spec.credential))
+
     def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
         sleep = self.sleep if self.sleep is not None else time.sleep
         ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)

@@ -62,7 +62,6 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    token_for,
     unique,
 )
 from connectors.graph import GraphClient, strip_query
@@ -122,7 +121,7 @@ class _PagePoll:
         now: datetime,
         ctx: PollContext,
     ):
-        token = token_for(account, "access_token", connector.settings.access_token)
+        token = connector.credential(account)
         if not token:
             raise AuthExpired(f"account {account.id}: no Facebook Page access token configured")
         self.account = account

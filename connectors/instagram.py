@@ -42,7 +42,6 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    token_for,
 )
 from connectors.graph import GraphClient, strip_query
 from connectors.specs import INSTAGRAM_SPEC
@@ -71,7 +70,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
     ) -> FetchResult:
-        token = token_for(account, "access_token", self.settings.access_token)
+        token = self.credential(account)
         if not token:
             raise AuthExpired(f"account {account.id}: no Instagram access token configured")
         if any(not getattr(account, name) for name in self.spec.required_ids):

@@ -62,7 +62,6 @@ from connectors.base import (
     iso,
     parse_time,
     require,
-    token_for,
     unique,
 )
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
@@ -95,7 +94,7 @@ class XConnector(BaseConnector[XPlatform]):
     # -- the client -------------------------------------------------------------------------
 
     def _client(self, account: Account) -> tweepy.Client:
-        token = token_for(account, "bearer_token", self.settings.bearer_token)
+        token = self.credential(account)
         if not token:
             raise AuthExpired(f"account {account.id}: no X bearer token configured")
         client = tweepy.Client(bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False)

@@ -66,7 +66,6 @@ from connectors.base import (
     links_in,
     parse_time,
     require,
-    token_for,
 )
 from connectors.http import retry_after_seconds
 from connectors.specs import YOUTUBE_SPEC
@@ -93,7 +92,7 @@ class YouTubeConnector(BaseConnector[YouTubePlatform]):
     spec = YOUTUBE_SPEC
 
     def _service(self, account: Account) -> Any:
-        key = token_for(account, "api_key", self.settings.api_key)
+        key = self.credential(account)
         if not key:
             raise AuthExpired(f"account {account.id}: no YouTube API key configured")
         http = self.transport or httplib2.Http(timeout=self.settings.timeout.total_seconds())
