@@ -32,7 +32,7 @@ from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
-from monitor.seams import AlertKind, AlertPayload
+from monitor.seams import AlertKind, AlertPayload, AlertReason
 from monitor.store import Store
 
 DIGEST_ROUTE = "digest"
@@ -109,7 +109,7 @@ def enqueue_alert(
     session: Session,
     config: Config,
     route: str,
-    reason: str,
+    reason: AlertReason,
     severity: str,
     subject: str,
     text: str = "",
@@ -277,7 +277,7 @@ def _enqueue_finding(
     config: Config,
     finding: FindingRow,
     route: str,
-    reason: str,
+    reason: AlertReason,
     now: datetime,
     *,
     number: int = 0,

@@ -97,7 +97,7 @@ class EnqueueAlert(Protocol):
         session: Session,
         config: Config,
         route: str,
-        reason: str,
+        reason: AlertReason,
         severity: str,
         subject: str,
         text: str = "",
