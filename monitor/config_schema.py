@@ -84,6 +84,7 @@ class Policy(Strict):
     backfill: Duration = timedelta(days=7)
     failure_tolerance: Duration = timedelta(hours=1)
     redirect_max_chars: int = Field(default=280, gt=0)
+    language_report: Literal["monthly"] | None = None  # the parity report to the `reports` route
 
 
 def _closure(value: Any) -> str:
@@ -259,6 +260,7 @@ class Service(Strict):
 
 class Config(Strict):
     timezone: str = "Europe/London"
+    locale: Literal["cy", "en", "cy+en"] = "en"  # what people read: Welsh, English or both (Welsh first)
     database: str | None = None
     platforms: Platforms = Platforms()
     policy: Policy = Policy()

@@ -53,6 +53,7 @@ class EmailChannel(ChannelSettings):
     timeout: Duration = timedelta(seconds=30)
     verify_tls: bool = True
     ca_file: str | None = None
+    language: Literal["cy", "en", "cy+en"] | None = None  # default: the top-level `locale`
 
     notifier: ClassVar[str] = "monitor.notifiers.email:EmailNotifier"
 
@@ -78,6 +79,7 @@ class TeamsChannel(ChannelSettings):
     url: SecretStr
     format: Literal["workflows", "legacy"] = "workflows"
     timeout: Duration = timedelta(seconds=15)
+    language: Literal["cy", "en", "cy+en"] | None = None  # default: the top-level `locale`
 
     notifier: ClassVar[str] = "monitor.notifiers.teams:TeamsNotifier"
 

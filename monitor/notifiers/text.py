@@ -82,4 +82,6 @@ def local_time(value: datetime | None, tz: tzinfo) -> str:
     if value is None:
         return "-"
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
+    from monitor.i18n import local_time as babel_local_time
+
+    return babel_local_time(aware, tz, "en")
