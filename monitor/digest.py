@@ -33,8 +33,9 @@ from monitor.db import (
     ReplyRow,
     ScheduleStateRow,
 )
+from monitor.i18n import N_, Translator, translator
 from monitor.logs import get_logger
-from monitor.notifiers.text import local_time, one_line, truncate
+from monitor.notifiers.text import one_line, truncate
 from monitor.routing import enqueue_alert, is_digest_route
 from monitor.store import Store, rows_changed
 from monitor.templates import render_html, render_text
@@ -45,7 +46,7 @@ MAX_LISTED = 100  # new / resolved findings listed in full; the rest are counted
 WELSH = frozenset({"cy", "cy+en"})
 LANGUAGES_COUNTED = frozenset({"cy", "en", "cy+en"})  # "other"/"unknown" (e.g. image-only) are left out
 # An account never read successfully (new, or its token expired) may well have posted: don't say "never".
-NOT_READ = "unknown (never polled successfully)"
+NOT_READ = N_("unknown (never polled successfully)")
 
 log = get_logger(component="digest")
 
@@ -83,6 +84,7 @@ class FindingLine:
     resolve_reason: str = ""
     policy_section: str = ""  # why: the policy sentence the finding enforces
     manager: str = ""  # who: the account's registered manager, when there is one
+    severity_label: str = ""  # the severity in the digest's language ("UCHEL", "HIGH")
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Digest:
     # does not fade into a count once it has been "new" once.
     still_open: list[FindingLine] = field(default_factory=list)
     still_open_total: int = 0
+    locale: str = "en"  # the language it was written in (cy or en)
 
     @property
     def open_total(self) -> int:
@@ -134,6 +137,7 @@ def build_digest(
     now: datetime | None = None,
     since: datetime | None = None,
     route: str = "digest",
+    locale: str = "en",
 ) -> Digest:
     """The digest's data from the store; `since` defaults to when this route's last digest went."""
     now = now or utcnow()
@@ -141,18 +145,19 @@ def build_digest(
         if since is None:
             state = session.get(ScheduleStateRow, f"digest:{route}")
             since = state.last_done_at if state and state.last_done_at else now - timedelta(days=1)
-        return _build(session, config, now, since)
+        return _build(session, config, now, since, locale)
 
 
-def _build(session: Session, config: Config, now: datetime, since: datetime) -> Digest:
+def _build(session: Session, config: Config, now: datetime, since: datetime, locale: str = "en") -> Digest:
     tz = config.tz
-    local_now = now.astimezone(tz)
+    t = translator(locale)
     digest = Digest(
-        title=f"Social media compliance digest, {local_now:%A} {local_now.day} {local_now:%B %Y}",
-        generated=local_time(now, tz),
-        since=local_time(since, tz),
+        title=t.gettext("Social media compliance digest, %(date)s", date=_long_date(now, tz, locale)),
+        generated=t.local_time(now, tz),
+        since=t.local_time(since, tz),
         window_days=WINDOW.days,
         timezone=config.timezone,
+        locale=locale,
     )
     accounts = [a for a in config.accounts if a.enabled]
     open_counts = _open_counts(session)
@@ -161,7 +166,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     posts = _window_posts(session, now - WINDOW, now)
     for account in accounts:
         by_check = dict(sorted(open_counts.get(account.id, {}).items()))
-        parity, counted, note = _parity(config, account, posts, now - WINDOW)
+        parity, counted, note = _parity(config, account, posts, now - WINDOW, t)
         median, replies = _median_reply(session, config, account, now - WINDOW, now)
         last = last_posts.get(account.id)
         digest.accounts.append(
@@ -170,29 +175,29 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
                 label=account.label(),
                 platform=account.platform,
                 role=account.role,
-                last_post=local_time(last, tz)
+                last_post=t.local_time(last, tz)
                 if last
-                else ("never" if account.id in ever_read else NOT_READ),
+                else (t.gettext("never") if account.id in ever_read else t.gettext(NOT_READ)),
                 days_since_post=(now - last).days if last else None,
                 parity=parity,
                 parity_posts=counted,
                 parity_note=note,
                 open_by_check=by_check,
                 open_total=sum(by_check.values()),
-                median_reply=_duration(median),
+                median_reply=_duration(median, t),
                 median_reply_seconds=median.total_seconds() if median else None,
                 replies_counted=replies,
-                hours=account.monitoring_hours or "not registered",
+                hours=account.monitoring_hours or t.gettext("not registered"),
             )
         )
     totals: Counter[str] = Counter()
     for per_check in open_counts.values():
         totals.update(per_check)
     digest.open_by_check = dict(sorted(totals.items()))
-    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now)
-    digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now)
-    digest.still_open, digest.still_open_total = _still_open(session, config, since)
-    digest.emergencies = _emergencies(session, config, since, now)
+    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now, t)
+    digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now, t)
+    digest.still_open, digest.still_open_total = _still_open(session, config, since, t)
+    digest.emergencies = _emergencies(session, config, since, now, t)
     return digest
 
 
@@ -238,16 +243,23 @@ def _window_posts(session: Session, start: datetime, end: datetime) -> dict[str,
 
 
 def _parity(
-    config: Config, account: Account, posts: dict[str, list[tuple[datetime, str]]], start: datetime
+    config: Config,
+    account: Account,
+    posts: dict[str, list[tuple[datetime, str]]],
+    start: datetime,
+    t: Translator | None = None,
 ) -> tuple[float | None, int, str]:
     """(share of posts since `start` that are Welsh or have a Welsh version, posts counted, note)."""
+    t = t or translator("en")
     if account.language.mode == "exempt":
-        return None, 0, f"exempt: {account.language.reason}"
+        return None, 0, t.gettext("exempt: %(reason)s", reason=account.language.reason)
     members = [account.id]
-    note = "bilingual account"
+    note = t.gettext("bilingual account")
     if isinstance(account.language, PairedLanguage):
         members = sorted({account.id, account.language.pair})
-        note = f"counted across the pair with {_label(config, account.language.pair)}"
+        note = t.gettext(
+            "counted across the pair with %(account)s", account=_label(config, account.language.pair)
+        )
     pool = [p for member in members for p in posts.get(member, [])]
     welsh_times = [t for t, lang in pool if lang in WELSH]
     window = config.policy.counterpart_window
@@ -259,7 +271,7 @@ def _parity(
         if language in WELSH or any(abs(w - created) <= window for w in welsh_times):
             with_welsh += 1
     if counted == 0:
-        return None, 0, note + "; no posts to count"
+        return None, 0, note + "; " + t.gettext("no posts to count")
     return with_welsh / counted, counted, note
 
 
@@ -298,22 +310,26 @@ def _median_reply(
 
 
 def _findings(
-    session: Session, config: Config, column: Any, since: datetime, now: datetime
+    session: Session, config: Config, column: Any, since: datetime, now: datetime, t: Translator
 ) -> tuple[list[FindingLine], int]:
-    lines, total = _finding_lines(session, config, (column > since) & (column <= now))
+    lines, total = _finding_lines(session, config, (column > since) & (column <= now), t)
     # Opened and already resolved in the same period: nothing left to do, so after the open ones.
     return sorted(lines, key=lambda line: bool(line.resolved)), total
 
 
-def _still_open(session: Session, config: Config, since: datetime) -> tuple[list[FindingLine], int]:
-    return _finding_lines(session, config, (FindingRow.status == "open") & (FindingRow.opened_at <= since))
+def _still_open(
+    session: Session, config: Config, since: datetime, t: Translator
+) -> tuple[list[FindingLine], int]:
+    return _finding_lines(session, config, (FindingRow.status == "open") & (FindingRow.opened_at <= since), t)
 
 
 # Most urgent first, so the first lines of each list are what to do today.
 SEVERITY_ORDER = {"critical": 0, "high": 1, "warning": 2, "info": 3}
 
 
-def _finding_lines(session: Session, config: Config, condition: Any) -> tuple[list[FindingLine], int]:
+def _finding_lines(
+    session: Session, config: Config, condition: Any, t: Translator
+) -> tuple[list[FindingLine], int]:
     total = session.scalar(select(func.count(FindingRow.id)).where(condition)) or 0
     rank = case(SEVERITY_ORDER, value=FindingRow.severity, else_=len(SEVERITY_ORDER))
     rows = session.scalars(
@@ -328,21 +344,24 @@ def _finding_lines(session: Session, config: Config, condition: Any) -> tuple[li
             check=row.check,
             account=_label(config, row.account_id),
             severity=row.severity,
-            title=one_line(row.title, 300),
-            detail=truncate(row.detail or "", 600),
+            title=one_line(t.known(row.title), 300),
+            detail=truncate(finding_detail(row.detail or "", t), 600),
             url=row.url or "",
-            opened=local_time(row.opened_at, config.tz),
-            resolved=local_time(row.resolved_at, config.tz) if row.resolved_at else "",
-            resolve_reason=one_line(row.resolve_reason or "", 300),
-            policy_section=one_line(row.policy_section or "", 400),
+            opened=t.local_time(row.opened_at, config.tz),
+            resolved=t.local_time(row.resolved_at, config.tz) if row.resolved_at else "",
+            resolve_reason=one_line(t.known(row.resolve_reason or ""), 300),
+            policy_section=one_line(t.known(row.policy_section or ""), 400),
             manager=_manager(config, row.account_id),
+            severity_label=severity_label(row.severity, t),
         )
         for row in rows
     ]
     return lines, total
 
 
-def _emergencies(session: Session, config: Config, since: datetime, now: datetime) -> list[EmergencyLine]:
+def _emergencies(
+    session: Session, config: Config, since: datetime, now: datetime, t: Translator
+) -> list[EmergencyLine]:
     stmt = (
         select(EmergencyRow)
         .where(
@@ -368,8 +387,8 @@ def _emergencies(session: Session, config: Config, since: datetime, now: datetim
         )
         lines.append(
             EmergencyLine(
-                started=local_time(row.started_at, config.tz),
-                ended=local_time(row.ended_at, config.tz) if row.ended_at else "still active",
+                started=t.local_time(row.started_at, config.tz),
+                ended=t.local_time(row.ended_at, config.tz) if row.ended_at else t.gettext("still active"),
                 started_by=one_line(row.started_by, 100),
                 reason=one_line(row.reason, 500),
                 posting_findings=posting,
@@ -386,35 +405,74 @@ def render_digest(digest: Digest, fmt: Literal["html", "text"] = "html") -> str:
 
 
 def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
-    """Render a digest from its stored dict form (what an outbox row carries)."""
+    """Render a digest from its stored dict form (what an outbox row carries), in its own locale."""
+    locale = str(data.get("locale") or "en")
     if fmt == "html":
-        return render_html("digest.html.j2", d=data, pct=_pct)
+        return render_html("digest.html.j2", locale, d=data, pct=_pct)
     if fmt == "text":
-        return render_text("digest.txt.j2", d=data, pct=_pct)
+        return render_text("digest.txt.j2", locale, d=data, pct=_pct)
     raise ValueError(f"unknown digest format {fmt!r} (html or text)")
+
+
+def render_digests(digests: list[Digest], fmt: Literal["html", "text"] = "html") -> str:
+    """One document holding each version (a bilingual digest: Welsh, then English)."""
+    from monitor.templates import join_html, join_text
+
+    rendered = [render_digest(d, fmt) for d in digests]
+    return join_html(rendered) if fmt == "html" else join_text(rendered)
 
 
 def summary_payload(digest: Digest) -> dict[str, Any]:
     """Render-agnostic fields for channels that show a summary (Teams) plus the full data (e-mail)."""
+    t = translator(digest.locale)
     items = [
-        f"{a.label}: last post {_days_ago(a.days_since_post, a.last_post)}"
-        f" · Welsh parity {_pct(a.parity)} · median reply {a.median_reply} · {a.open_total} open"
+        t.gettext(
+            "%(account)s: last post %(when)s · Welsh parity %(parity)s · "
+            "median reply %(reply)s · %(open)s open",
+            account=a.label,
+            when=_days_ago(a.days_since_post, a.last_post, t),
+            parity=_pct(a.parity),
+            reply=a.median_reply,
+            open=a.open_total,
+        )
         for a in digest.accounts
     ]
     # Emergencies and what to do first: a Teams reader sees the top of the card on a phone.
     emergencies = [
-        f"Emergency {e.started} to {e.ended}: {e.reason} ({_posts_by_non_central(e.posting_findings)})"
+        t.gettext(
+            "Emergency %(start)s to %(end)s: %(reason)s (%(posts)s)",
+            start=e.started,
+            end=e.ended,
+            reason=e.reason,
+            posts=_posts_by_non_central(e.posting_findings, t),
+        )
         for e in digest.emergencies
     ]
-    new = [f"New: {f.severity.upper()} · {f.title} · {f.account}" for f in digest.new]
-    resolved = [f"Resolved: {f.title} · {f.account}" for f in digest.resolved]
+    new = [
+        t.gettext(
+            "New: %(severity)s · %(title)s · %(account)s",
+            severity=f.severity_label,
+            title=f.title,
+            account=f.account,
+        )
+        for f in digest.new
+    ]
+    resolved = [
+        t.gettext("Resolved: %(title)s · %(account)s", title=f.title, account=f.account)
+        for f in digest.resolved
+    ]
     items = emergencies + new + items + resolved
     return {
         "kind": "digest",
         "title": digest.title,
-        "text": (
-            f"{len(digest.accounts)} accounts · {digest.open_total} open findings · {digest.new_total} new "
-            f"and {digest.resolved_total} resolved since {digest.since}."
+        "text": t.gettext(
+            "%(accounts)s accounts · %(open)s open findings · "
+            "%(new)s new and %(resolved)s resolved since %(since)s.",
+            accounts=len(digest.accounts),
+            open=digest.open_total,
+            new=digest.new_total,
+            resolved=digest.resolved_total,
+            since=digest.since,
         ),
         "facts": [[check, str(count)] for check, count in digest.open_by_check.items()],
         "items": items,
@@ -422,31 +480,51 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
     }
 
 
-def _posts_by_non_central(count: int) -> str:
-    return f"{count} post{'' if count == 1 else 's'} by non-central accounts"
+def _posts_by_non_central(count: int, t: Translator) -> str:
+    return t.ngettext("%(num)s post by non-central accounts", "%(num)s posts by non-central accounts", count)
 
 
-def _days_ago(days: int | None, never: str) -> str:
+def _days_ago(days: int | None, never: str, t: Translator) -> str:
     if days is None:
         return never
-    return "under a day ago" if days == 0 else f"{days} d ago"  # "0 d ago" reads as "just now"
+    # "0 d ago" reads as "just now"
+    return t.gettext("under a day ago") if days == 0 else t.gettext("%(days)s d ago", days=days)
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{round(value * 100)}%"
 
 
-def _duration(value: timedelta | None) -> str:
+def _long_date(value: datetime, tz: Any, locale: str) -> str:
+    from monitor.i18n import long_date
+
+    return long_date(value, tz, locale)
+
+
+def _duration(value: timedelta | None, t: Translator | None = None) -> str:
+    t = t or translator("en")
     if value is None:
         return "-"
     minutes = int(value.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return t.gettext("%(minutes)s min", minutes=minutes)
+    return t.gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=f"{minutes % 60:02d}")
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def severity_label(severity: str, t: Translator) -> str:
+    from monitor.texts import SEVERITIES
+
+    return t.known(SEVERITIES.get(severity, severity.upper()))
+
+
+def finding_detail(detail: str, t: Translator) -> str:
+    from monitor.texts import translate_detail
+
+    return translate_detail(detail, t)
 
 
 def _manager(config: Config, account_id: str) -> str:
@@ -520,7 +598,7 @@ def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bo
         since = state.last_done_at or due - timedelta(days=1)
         digest = _build(session, config, now, since)
         ids = enqueue_digest(
-            session, config, route, digest, now, dedup_key=f"digest:{route}:{due.isoformat()}"
+            session, config, route, digest, now, dedup_key=f"digest:{route}:{due.isoformat()}", since=since
         )
     log.info(
         "digest_queued",
@@ -543,9 +621,24 @@ def _insert_schedule(session: Session, name: str, due: datetime) -> None:
 
 
 def enqueue_digest(
-    session: Session, config: Config, route: str, digest: Digest, now: datetime, dedup_key: str | None = None
+    session: Session,
+    config: Config,
+    route: str,
+    digest: Digest,
+    now: datetime,
+    dedup_key: str | None = None,
+    since: datetime | None = None,
 ) -> list[int]:
+    """Queue `digest` on the route's channels; with `since`, each channel gets it in its language."""
     payload = summary_payload(digest)
+    versions = {digest.locale: digest}
+
+    def localize(locale: str) -> dict[str, Any]:
+        if locale not in versions and since is not None:
+            versions[locale] = _build(session, config, now, since, locale)
+        version = summary_payload(versions.get(locale, digest))
+        return {"subject": version["title"], **version}
+
     return enqueue_alert(
         session,
         config,
@@ -561,6 +654,7 @@ def enqueue_digest(
         kind="digest",
         dedup_key=dedup_key,
         extra={"digest": payload["digest"]},
+        localize=localize if since is not None else None,
     )
 
 
@@ -575,7 +669,13 @@ def queue_digest_now(
         since = state.last_done_at if state and state.last_done_at else now - timedelta(days=1)
         digest = _build(session, config, now, since)
         ids = enqueue_digest(
-            session, config, route, digest, now, dedup_key=f"digest:{route}:manual:{now.isoformat()}"
+            session,
+            config,
+            route,
+            digest,
+            now,
+            dedup_key=f"digest:{route}:manual:{now.isoformat()}",
+            since=since,
         )
         if state is None:
             at = config.alerts.routes[route].at if route in config.alerts.routes else None

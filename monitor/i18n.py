@@ -99,21 +99,21 @@ def local_time(value: datetime | None, tz: tzinfo, locale: str = "en") -> str:
 
 
 def long_time(value: datetime, tz: tzinfo, locale: str = "en") -> str:
-    """"dydd Llun 30 Tachwedd 2026, 09:30" / "Monday 30 November 2026, 09:30"."""
+    """ "dydd Llun 30 Tachwedd 2026, 09:30" / "Monday 30 November 2026, 09:30"."""
     local = _aware(value).astimezone(tz)
     text = format_datetime(local, "EEEE d MMMM y, HH:mm", tzinfo=tz, locale=BABEL_LOCALE[locale])
     return _lower_dydd(text) if locale == "cy" else text
 
 
 def long_date(value: datetime, tz: tzinfo, locale: str = "en") -> str:
-    """"dydd Llun 30 Tachwedd 2026" / "Monday 30 November 2026"."""
+    """ "dydd Llun 30 Tachwedd 2026" / "Monday 30 November 2026"."""
     local = _aware(value).astimezone(tz)
     text = format_datetime(local, "EEEE d MMMM y", tzinfo=tz, locale=BABEL_LOCALE[locale])
     return _lower_dydd(text) if locale == "cy" else text
 
 
 def month_name(year: int, month: int, locale: str = "en") -> str:
-    """"Tachwedd 2026" / "November 2026"."""
+    """ "Tachwedd 2026" / "November 2026"."""
     from babel.dates import format_date
 
     return format_date(datetime(year, month, 1), "LLLL y", locale=BABEL_LOCALE[locale])

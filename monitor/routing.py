@@ -17,7 +17,7 @@ running this twice (or in two processes) never queues the same alert twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -31,7 +31,7 @@ from monitor.config import Account, Config, Route
 from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
-from monitor.notifiers.text import local_time, one_line
+from monitor.notifiers.text import one_line
 from monitor.seams import AlertKind, AlertPayload, AlertReason
 from monitor.store import Store
 
@@ -126,11 +126,15 @@ def enqueue_alert(
     source_created_at: datetime | None = None,
     channels: Sequence[str] | None = None,
     extra: dict[str, Any] | None = None,
+    localize: Callable[[str], dict[str, Any]] | None = None,
 ) -> list[int]:
     """Queue one alert on every channel of `route` (in the caller's transaction); returns new row ids.
 
     For other producers too: emergency start/stop notices, operations notices. A route absent from
     the config queues nothing. With `dedup_key`, queueing the same alert again is a no-op.
+    `localize(locale)` gives the alert's texts (subject, title, text, facts, items, ...) in a locale:
+    each channel then gets its language (`alerts.channels.NAME.language`, else `locale`); a
+    bilingual channel's row carries both versions, Welsh first (`versions`), and a joint subject.
     """
     now = now or utcnow()
     route_config = config.alerts.routes.get(route)
@@ -147,6 +151,7 @@ def enqueue_alert(
         "url": url,
     }
     payload.update(extra or {})  # type: ignore[typeddict-item]  # extra keys are AlertPayload keys
+    localized = _localizer(config, localize, payload, subject)
     rows = [
         {
             "finding_id": finding_id,
@@ -155,8 +160,7 @@ def enqueue_alert(
             "channel": channel,
             "reason": reason,
             "severity": severity,
-            "subject": one_line(subject, 250),
-            "payload": payload,
+            **localized(channel),
             "status": "pending",
             "attempts": 0,
             "created_at": now,
@@ -170,6 +174,53 @@ def enqueue_alert(
         return []
     stmt = _insert(session).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
     return list(session.scalars(stmt.returning(AlertRow.id)))
+
+
+def _localizer(
+    config: Config, localize: Callable[[str], dict[str, Any]] | None, payload: dict[str, Any], subject: str
+) -> Callable[[str], dict[str, Any]]:
+    """channel -> its row's `subject` and `payload` in the channel's language."""
+    from monitor.i18n import channel_language, locales
+
+    if localize is None:
+        return lambda channel: {"subject": one_line(subject, 250), "payload": payload}
+    cache: dict[str, dict[str, Any]] = {}
+
+    def version(locale: str) -> dict[str, Any]:
+        if locale not in cache:
+            texts = dict(localize(locale))
+            texts["facts"] = [[str(k), str(v)] for k, v in texts.get("facts", payload["facts"])]
+            texts["items"] = [str(i) for i in texts.get("items", payload["items"])]
+            cache[locale] = {**payload, **texts, "locale": locale}
+        return cache[locale]
+
+    def for_channel(channel: str) -> dict[str, Any]:
+        language = channel_language(config, channel)
+        versions = [version(locale) for locale in locales(language)]
+        hidden = ("subject", "subject_parts")
+        first = {k: v for k, v in versions[0].items() if k not in hidden}
+        body: dict[str, Any] = {**first, "language": language}
+        if len(versions) > 1:
+            body["versions"] = [{k: v for k, v in ver.items() if k not in hidden} for ver in versions]
+        return {"subject": _joint_subject(versions, subject), "payload": body}
+
+    return for_channel
+
+
+def _joint_subject(versions: list[dict[str, Any]], default: str) -> str:
+    """One subject line for all versions, Welsh first and short: with `subject_parts` (label, topic,
+    where) "[UCHEL/HIGH] Welsh topic / English topic - where"; else the subjects joined."""
+    from monitor.i18n import bilingual
+
+    if len(versions) == 1:
+        return one_line(versions[0].get("subject") or default, 250)
+    parts = [v.get("subject_parts") for v in versions]
+    if all(parts):
+        labels = bilingual([p[0] for p in parts if p], 60).replace(" / ", "/")
+        topics = bilingual([p[1] for p in parts if p], 180)
+        where = parts[0][2] if parts[0] else ""
+        return one_line(f"[{labels}] {topics}" + (f" - {where}" if where else ""), 250)
+    return one_line(bilingual([str(v.get("subject") or default) for v in versions], 250), 250)
 
 
 # --- findings -> rows --------------------------------------------------------------------------
@@ -285,23 +336,8 @@ def _enqueue_finding(
 ) -> int:
     account = _account(config, finding.account_id)
     label = account.label() if account else finding.account_id
-    # What happened first, then where: a phone shows only the start of a subject line. The check's
-    # id is in the facts; it means nothing to most readers.
-    topic = one_line(f"{finding.title or finding.check} - {label}", 220)  # ASCII: no encoded-word fold
-    prefix = {"resolved": "RESOLVED", "repeat": f"{finding.severity.upper()}, still open"}.get(
-        reason, finding.severity.upper()
-    )
-    facts = [
-        ("Account", label),
-        ("Check", finding.check),
-        ("Severity", finding.severity),
-        ("Since", local_time(finding.since, config.tz)),
-        ("Opened", local_time(finding.opened_at, config.tz)),
-    ]
-    if reason == "resolved" and finding.resolved_at is not None:
-        facts.append(("Resolved", local_time(finding.resolved_at, config.tz)))
-        if finding.resolve_reason:
-            facts.append(("How", finding.resolve_reason))
+    english = finding_texts(config, finding, reason, label, "en")
+    topic = one_line(f"{finding.title or finding.check} - {label}", 220)
     key = f"finding:{finding.id}:{route}:{reason}" + (f":{number}" if reason == "repeat" else "")
     channels = (
         [config.alerts.manager_channel] if route == MANAGER_ROUTE and config.alerts.manager_channel else None
@@ -312,11 +348,11 @@ def _enqueue_finding(
         route,
         reason,
         finding.severity,
-        f"[{prefix}] {topic}",
+        english["subject"],
         finding.detail,
         now=now,
         title=finding.title or topic,
-        facts=facts,
+        facts=english["facts"],
         url=finding.url,
         kind="finding",
         dedup_key=key,
@@ -333,11 +369,53 @@ def _enqueue_finding(
             "account_id": finding.account_id,
             "account_label": label,
             "policy_section": finding.policy_section,
-            "url_title": "Open the post" if finding.subject.startswith("post:") else "Open",
+            "url_title": english["url_title"],
             **({"to": [recipient]} if recipient else {}),
         },
+        localize=lambda locale: finding_texts(config, finding, reason, label, locale),
     )
     return len(ids)
+
+
+def finding_texts(
+    config: Config, finding: FindingRow, reason: str, label: str, locale: str
+) -> dict[str, Any]:
+    """What a finding's alert says, in `locale`: subject, title, detail, facts, link and policy quote."""
+    from monitor.i18n import translator
+    from monitor.texts import SEVERITIES, translate_detail
+
+    t = translator(locale)
+    severity = t.known(SEVERITIES.get(finding.severity, finding.severity.upper()))
+    title = t.known(finding.title or finding.check)
+    # What happened first, then where: a phone shows only the start of a subject line. The check's
+    # id is in the facts; it means nothing to most readers.
+    topic = one_line(f"{title} - {label}", 220)
+    prefix = {
+        "resolved": t.gettext("RESOLVED"),
+        "repeat": t.gettext("%(severity)s, still open", severity=severity),
+    }.get(reason, severity)
+    facts = [
+        (t.gettext("Account"), label),
+        (t.gettext("Check"), finding.check),
+        (t.gettext("Severity"), severity.lower()),
+        (t.gettext("Since"), t.local_time(finding.since, config.tz)),
+        (t.gettext("Opened"), t.local_time(finding.opened_at, config.tz)),
+    ]
+    if reason == "resolved" and finding.resolved_at is not None:
+        facts.append((t.gettext("Resolved"), t.local_time(finding.resolved_at, config.tz)))
+        if finding.resolve_reason:
+            facts.append((t.gettext("How"), t.known(finding.resolve_reason)))
+    return {
+        "subject": f"[{prefix}] {topic}",
+        "subject_parts": [prefix, one_line(title, 120), one_line(label, 80)],
+        "title": title,
+        "text": translate_detail(finding.detail or "", t),
+        "facts": facts,
+        "policy_section": t.known(finding.policy_section or ""),
+        "url_title": t.gettext("Open the post") if finding.subject.startswith("post:") else t.gettext("Open"),
+        "severity_label": severity,
+        "thread_topic": topic,
+    }
 
 
 def thread_key(finding: FindingRow) -> str:
