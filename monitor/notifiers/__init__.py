@@ -51,6 +51,14 @@ class OutgoingAlert:
     def kind(self) -> str:
         return str(self.payload.get("kind", "notice"))
 
+    def versions(self) -> list[tuple[str, dict[str, Any]]]:
+        """(locale, payload) for each language the message is written in, Welsh first (a bilingual
+        channel's row has `versions`; older rows and English-only producers have one)."""
+        versions = self.payload.get("versions")
+        if isinstance(versions, list) and versions:
+            return [(str(v.get("locale") or "en"), v) for v in versions if isinstance(v, dict)]
+        return [(str(self.payload.get("locale") or "en"), self.payload)]
+
 
 class Notifier(Protocol):
     type: str

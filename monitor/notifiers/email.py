@@ -14,10 +14,11 @@ from email.utils import format_datetime, formataddr, getaddresses
 from typing import Any
 
 from monitor.config import EmailChannel
+from monitor.i18n import translator
 from monitor.logs import get_logger, redact
 from monitor.notifiers import DeliveryError, OutgoingAlert
 from monitor.notifiers.text import one_line, safe_link
-from monitor.templates import render_html, render_text
+from monitor.templates import join_html, join_text, render_html, render_text
 
 MAX_ITEMS = 200
 _BANNER_COLOURS = {"critical": "#b3261e", "high": "#c4314b", "warning": "#b35c00"}
@@ -41,21 +42,25 @@ def message_ids(alert: OutgoingAlert, channel: EmailChannel) -> tuple[str, str |
     return f"<{thread}.{alert.reason}.{alert.id}@{domain}>", root
 
 
-def _banner(alert: OutgoingAlert) -> str:
-    p = alert.payload
-    label = {"resolved": "RESOLVED", "test": "TEST", "digest": "DIGEST"}.get(
-        alert.reason, alert.severity.upper()
+def _banner(alert: OutgoingAlert, p: dict[str, Any], locale: str = "en") -> str:
+    from monitor.texts import SEVERITIES
+
+    t = translator(locale)
+    severity = t.known(SEVERITIES.get(alert.severity, alert.severity.upper()))
+    label = {"resolved": t.gettext("RESOLVED"), "test": t.gettext("TEST"), "digest": t.gettext("DIGEST")}.get(
+        alert.reason, severity
     )
     if alert.reason == "repeat":
-        label += " (reminder: still open)"
+        label += " " + t.gettext("(reminder: still open)")
     parts = [label] + [one_line(p[k], 120) for k in ("check", "account_label") if p.get(k)]
     return " · ".join(parts)
 
 
-def _context(alert: OutgoingAlert) -> dict[str, Any]:
-    p = alert.payload
+def _context(alert: OutgoingAlert, p: dict[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
+    p = alert.payload if p is None else p
+    t = translator(locale)
     return {
-        "banner": _banner(alert),
+        "banner": _banner(alert, p, locale),
         "colour": "#2e7d32" if alert.reason == "resolved" else _BANNER_COLOURS.get(alert.severity, "#0b5cad"),
         "title": p.get("title") or alert.subject,
         "text": p.get("text") or "",
@@ -63,23 +68,29 @@ def _context(alert: OutgoingAlert) -> dict[str, Any]:
         "items": [str(i) for i in (p.get("items") or [])],
         "max_items": MAX_ITEMS,
         "url": safe_link(p.get("url")),
-        "url_title": one_line(p.get("url_title") or "Open the post", 40),
+        "url_title": one_line(p.get("url_title") or t.gettext("Open the post"), 40),
         "policy_section": p.get("policy_section") or "",
         "route": alert.route,
         "alert_id": alert.id,
-        "footer": "Replies to this address are not read.",
+        "footer": t.gettext("Replies to this address are not read."),
     }
 
 
 def bodies(alert: OutgoingAlert) -> tuple[str, str]:
-    """(plain text, HTML) for an alert or a digest."""
-    if alert.kind == "digest":
-        from monitor.digest import render_digest_data
+    """(plain text, HTML) for an alert or a digest; a bilingual one holds both versions, Welsh first."""
+    texts, pages = [], []
+    for locale, p in alert.versions():
+        if alert.kind == "digest":
+            from monitor.digest import render_digest_data
 
-        data = alert.payload.get("digest") or {}
-        return render_digest_data(data, "text"), render_digest_data(data, "html")
-    context = _context(alert)
-    return render_text("alert.txt.j2", **context), render_html("alert.html.j2", **context)
+            data = p.get("digest") or {}
+            texts.append(render_digest_data(data, "text"))
+            pages.append(render_digest_data(data, "html"))
+            continue
+        context = _context(alert, p, locale)
+        texts.append(render_text("alert.txt.j2", locale, **context))
+        pages.append(render_html("alert.html.j2", locale, **context))
+    return join_text(texts), join_html(pages)
 
 
 def payload(alert: OutgoingAlert, channel: EmailChannel) -> EmailMessage:

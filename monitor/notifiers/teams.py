@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from monitor.config import TeamsChannel
+from monitor.i18n import bilingual, translator
 from monitor.notifiers import DeliveryError, OutgoingAlert
 from monitor.notifiers.http import post_json
 from monitor.notifiers.text import markdown_escape, one_line, safe_link, truncate
@@ -29,30 +30,35 @@ _COLOURS = {"critical": "Attention", "high": "Attention", "warning": "Warning"}
 _THEME = {"critical": "D13438", "high": "D13438", "warning": "F7A600", "resolved": "2E8B57"}
 
 
-def _content(alert: OutgoingAlert) -> dict[str, Any]:
-    p = alert.payload
+def _content(alert: OutgoingAlert, p: dict[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
+    p = alert.payload if p is None else p
+    t = translator(locale)
     facts = [(one_line(k, 80), one_line(v, FACT_CHARS)) for k, v in (p.get("facts") or [])][:MAX_FACTS]
     return {
         "title": one_line(p.get("title") or alert.subject, 250),
-        "subtitle": one_line(_subtitle(alert), 250),
+        "subtitle": one_line(_subtitle(alert, p, locale), 250),
         "text": str(p.get("text") or ""),
         "facts": facts,
         "items": [one_line(item, ITEM_CHARS) for item in (p.get("items") or [])],
         "url": safe_link(p.get("url")),
-        "url_title": one_line(p.get("url_title") or "Open the post", 40),
+        "url_title": one_line(p.get("url_title") or t.gettext("Open the post"), 40),
         "policy": one_line(p.get("policy_section") or "", FACT_CHARS),
+        "policy_label": t.gettext("Policy:"),
+        "locale": locale,
     }
 
 
-def _subtitle(alert: OutgoingAlert) -> str:
-    p = alert.payload
-    parts = [alert.severity.upper()]
+def _subtitle(alert: OutgoingAlert, p: dict[str, Any], locale: str = "en") -> str:
+    from monitor.texts import SEVERITIES
+
+    t = translator(locale)
+    parts = [t.known(SEVERITIES.get(alert.severity, alert.severity.upper()))]
     if alert.reason == "resolved":
-        parts = ["RESOLVED"]
+        parts = [t.gettext("RESOLVED")]
     elif alert.reason == "repeat":
-        parts.append("reminder")
+        parts.append(t.gettext("reminder"))
     elif alert.reason == "test":
-        parts = ["TEST"]
+        parts = [t.gettext("TEST")]
     parts += [str(p[k]) for k in ("check", "account_label") if p.get(k)]
     return " · ".join(parts)
 
@@ -67,11 +73,11 @@ def _size(body: dict[str, Any]) -> int:
 
 def payload(alert: OutgoingAlert, channel: TeamsChannel) -> dict[str, Any]:
     """The JSON body to POST, cut to fit Teams' size limit (pure: no I/O)."""
-    content = _content(alert)
+    contents = [_content(alert, p, locale) for locale, p in alert.versions()]
     build = _legacy if channel.format == "legacy" else _workflows
-    shown, text_limit = min(len(content["items"]), MAX_ITEMS), TEXT_CHARS
+    shown, text_limit = min(max(len(c["items"]) for c in contents), MAX_ITEMS), TEXT_CHARS
     while True:
-        body = build(alert, content, shown, text_limit)
+        body = build(alert, contents, shown, text_limit)
         if _size(body) <= MAX_BYTES:
             return body
         if shown > 0:
@@ -79,18 +85,56 @@ def payload(alert: OutgoingAlert, channel: TeamsChannel) -> dict[str, Any]:
         elif text_limit > 200:
             text_limit //= 2
         else:  # facts alone are too big: keep the first few
-            content["facts"] = content["facts"][: max(len(content["facts"]) // 2, 0)]
-            if not content["facts"]:
+            for content in contents:
+                content["facts"] = content["facts"][: max(len(content["facts"]) // 2, 0)]
+            if not any(content["facts"] for content in contents):
                 return body
 
 
-def _cut_note(total: int, shown: int) -> str | None:
+def _cut_note(total: int, shown: int, locale: str = "en") -> str | None:
     if shown >= total:
         return None
-    return f"… and {total - shown} more not shown (cut to fit Teams' message size limit)."
+    return translator(locale).gettext(
+        "… and %(n)s more not shown (cut to fit Teams' message size limit).", n=total - shown
+    )
 
 
-def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int) -> dict[str, Any]:
+def _workflows(
+    alert: OutgoingAlert, contents: list[dict[str, Any]], shown: int, text_limit: int
+) -> dict[str, Any]:
+    """An Adaptive Card: each version's blocks in turn (Welsh first), a line between them."""
+    body: list[dict[str, Any]] = []
+    for index, c in enumerate(contents):
+        blocks = _workflow_blocks(alert, c, shown, text_limit)
+        if index:
+            blocks[0] = {**blocks[0], "separator": True, "spacing": "ExtraLarge"}
+        body += blocks
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if contents[0]["url"]:
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": _url_title(contents), "url": contents[0]["url"]}
+        ]
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def _url_title(contents: list[dict[str, Any]]) -> str:
+    return bilingual([c["url_title"] for c in contents], 80)
+
+
+def _workflow_blocks(
+    alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int
+) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -125,7 +169,7 @@ def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: 
         body.append(
             {
                 "type": "TextBlock",
-                "text": "Policy: " + markdown_escape(c["policy"]),
+                "text": c["policy_label"] + " " + markdown_escape(c["policy"]),
                 "isSubtle": True,
                 "size": "Small",
                 "wrap": True,
@@ -135,54 +179,53 @@ def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: 
         body.append(
             {"type": "TextBlock", "text": "• " + markdown_escape(item), "wrap": True, "spacing": "Small"}
         )
-    note = _cut_note(len(c["items"]), shown)
+    note = _cut_note(len(c["items"]), shown, c["locale"])
     if note:
         body.append({"type": "TextBlock", "text": markdown_escape(note), "isSubtle": True, "wrap": True})
+    return body
+
+
+def _legacy(
+    alert: OutgoingAlert, contents: list[dict[str, Any]], shown: int, text_limit: int
+) -> dict[str, Any]:
+    """A MessageCard: one section per version, Welsh first."""
+    first = contents[0]
     card: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.5",
-        "body": body,
-        "msteams": {"width": "Full"},
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": one_line(alert.subject or first["title"], 120),
+        "themeColor": _THEME.get("resolved" if alert.reason == "resolved" else alert.severity, "0078D7"),
+        "title": markdown_escape(bilingual([c["title"] for c in contents], 250)),
+        "sections": [_legacy_section(c, shown, text_limit, len(contents) > 1) for c in contents],
     }
-    if c["url"]:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": c["url_title"], "url": c["url"]}]
-    return {
-        "type": "message",
-        "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
-        ],
-    }
+    if first["url"]:
+        card["potentialAction"] = [
+            {
+                "@type": "OpenUri",
+                "name": _url_title(contents),
+                "targets": [{"os": "default", "uri": first["url"]}],
+            }
+        ]
+    return card
 
 
-def _legacy(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int) -> dict[str, Any]:
+def _legacy_section(c: dict[str, Any], shown: int, text_limit: int, titled: bool) -> dict[str, Any]:
     lines = [markdown_escape(truncate(c["text"], text_limit))] if c["text"] else []
     if c["policy"]:
-        lines.append("_Policy: " + markdown_escape(c["policy"]) + "_")
+        lines.append("_" + c["policy_label"] + " " + markdown_escape(c["policy"]) + "_")
     lines += ["• " + markdown_escape(item) for item in c["items"][:shown]]
-    note = _cut_note(len(c["items"]), shown)
+    note = _cut_note(len(c["items"]), shown, c["locale"])
     if note:
         lines.append("_" + markdown_escape(note) + "_")
-    section: dict[str, Any] = {"activityTitle": markdown_escape(c["subtitle"]), "markdown": True}
+    subtitle = (c["title"] + " · " if titled else "") + c["subtitle"]
+    section: dict[str, Any] = {"activityTitle": markdown_escape(subtitle), "markdown": True}
     if lines:
         section["text"] = "\n\n".join(lines)
     if c["facts"]:
         section["facts"] = [
             {"name": markdown_escape(k), "value": markdown_escape(v) or "-"} for k, v in c["facts"]
         ]
-    card: dict[str, Any] = {
-        "@type": "MessageCard",
-        "@context": "https://schema.org/extensions",
-        "summary": one_line(alert.subject or c["title"], 120),
-        "themeColor": _THEME.get("resolved" if alert.reason == "resolved" else alert.severity, "0078D7"),
-        "title": markdown_escape(c["title"]),
-        "sections": [section],
-    }
-    if c["url"]:
-        card["potentialAction"] = [
-            {"@type": "OpenUri", "name": c["url_title"], "targets": [{"os": "default", "uri": c["url"]}]}
-        ]
-    return card
+    return section
 
 
 class TeamsNotifier:

@@ -89,4 +89,6 @@ def join_html(documents: list[str]) -> str:
 
 def join_text(documents: list[str]) -> str:
     """Plain-text versions one after the other, Welsh first, with a rule between them."""
+    if len(documents) == 1:
+        return documents[0]
     return ("\n" + "=" * 72 + "\n\n").join(doc.rstrip("\n") + "\n" for doc in documents)
