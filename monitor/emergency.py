@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
+from monitor.i18n import Translator, translator
 from monitor.logs import get_logger
-from monitor.notifiers.text import local_time
 from monitor.routing import enqueue_alert
 from monitor.seams import EnqueueAlert
 from monitor.store import Store, rows_changed
@@ -154,6 +154,7 @@ def take_up(
                 body,
                 now=now,
                 dedup_key=f"emergency:{emergency_id}:start",
+                localize=lambda locale: _notice_texts(*start_notice(session, config, row, extra, locale)),
             )
     log.warning("emergency taken up", emergency_id=emergency_id)
     return True
@@ -195,6 +196,7 @@ def send_summary(
             body,
             now=now,
             dedup_key=f"emergency:{emergency_id}:summary",
+            localize=lambda locale: _notice_texts(*summary_notice(session, config, row, locale)),
         )
     log.warning("emergency summary written", emergency_id=emergency_id)
     return True
@@ -217,8 +219,9 @@ def queued_posts(session: Session, config: Config) -> list[ScheduledPostRow]:
     return list(session.scalars(stmt))
 
 
-def _when(value: datetime | None, config: Config) -> str:
-    return local_time(value, config.tz) if value else "unknown time"
+def _when(value: datetime | None, config: Config, t: Translator | None = None) -> str:
+    t = t or translator("en")
+    return t.local_time(value, config.tz) if value else t.gettext("unknown time")
 
 
 def _excerpt(text: str, size: int = 120) -> str:
@@ -233,52 +236,84 @@ def _label(config: Config, account_id: str) -> str:
         return account_id
 
 
-def start_notice(session: Session, config: Config, row: EmergencyRow, extra: str = "") -> tuple[str, str]:
+def start_notice(
+    session: Session, config: Config, row: EmergencyRow, extra: str = "", locale: str = "en"
+) -> tuple[str, str]:
     """Subject and plain-text body of the "emergency monitoring is on" alert."""
+    t = translator(locale)
     watched = non_central_ids(config)
     interval = int(config.policy.emergency_poll_interval.total_seconds())
+    unknown = t.gettext("unknown")
     lines = [
-        f"Emergency declared at {_when(row.started_at, config)} by {row.started_by or 'unknown'}.",
-        f"Reason: {row.reason}",
+        t.gettext(
+            "Emergency declared at %(when)s by %(who)s.",
+            when=_when(row.started_at, config, t),
+            who=row.started_by or unknown,
+        ),
+        t.gettext("Reason: %(reason)s", reason=row.reason),
         "",
-        f"socialmon is now watching {len(watched)} non-central account(s) every {interval} s and will alert "
-        "this route at once if any of them posts (a short redirect to a central account is allowed).",
+        t.ngettext(
+            "socialmon is now watching %(num)s non-central account every %(interval)s s and will alert "
+            "this route at once if it posts (a short redirect to a central account is allowed).",
+            "socialmon is now watching %(num)s non-central accounts every %(interval)s s and will alert "
+            "this route at once if any of them posts (a short redirect to a central account is allowed).",
+            len(watched),
+            interval=interval,
+        ),
     ]
     queued = queued_posts(session, config)
     if queued:
         lines += [
             "",
-            f"{len(queued)} scheduled post(s) are queued on non-central accounts; consider pausing them:",
+            t.ngettext(
+                "%(num)s scheduled post is queued on non-central accounts; consider pausing it:",
+                "%(num)s scheduled posts are queued on non-central accounts; consider pausing them:",
+                len(queued),
+            ),
         ]
         for post in queued[:50]:
+            due = t.gettext("due %(when)s", when=_when(post.scheduled_for, config, t))
             lines.append(
-                f"- {_label(config, post.account_id)}: due {_when(post.scheduled_for, config)}: "
-                f"{_excerpt(post.text)} {post.url}".rstrip()
+                f"- {_label(config, post.account_id)}: {due}: {_excerpt(post.text)} {post.url}".rstrip()
             )
         if len(queued) > 50:
-            lines.append(f"- ... and {len(queued) - 50} more")
+            lines.append("- " + t.gettext("... and %(n)s more", n=len(queued) - 50))
     else:
-        lines += ["", "No scheduled posts are known to be queued on non-central accounts."]
+        lines += ["", t.gettext("No scheduled posts are known to be queued on non-central accounts.")]
     if extra:
         lines += ["", extra]
-    lines += ["", "End the emergency with: socialmon emergency stop"]
-    return "Emergency monitoring is on: " + _excerpt(row.reason, 80), "\n".join(lines)
+    lines += ["", t.gettext("End the emergency with: %(command)s", command="socialmon emergency stop")]
+    subject = t.gettext("Emergency monitoring is on: %(reason)s", reason=_excerpt(row.reason, 80))
+    return subject, "\n".join(lines)
 
 
-def _summary_finding_lines(config: Config, findings: list[FindingRow]) -> list[str]:
+def _summary_finding_lines(config: Config, findings: list[FindingRow], t: Translator) -> list[str]:
     lines = []
     for finding in findings[:50]:
-        state = "still open" if finding.status == "open" else "resolved"
-        who, when = _label(config, finding.account_id), _when(finding.since, config)
-        lines.append(f"- {who} at {when}: {finding.title} ({state})")
+        state = t.gettext("still open") if finding.status == "open" else t.gettext("resolved")
+        who, when = _label(config, finding.account_id), _when(finding.since, config, t)
+        lines.append(
+            "- "
+            + t.gettext(
+                "%(who)s at %(when)s: %(title)s (%(state)s)",
+                who=who,
+                when=when,
+                title=t.known(finding.title),
+                state=state,
+            )
+        )
     if len(findings) > 50:
-        lines.append(f"- ... and {len(findings) - 50} more")
+        lines.append("- " + t.gettext("... and %(n)s more", n=len(findings) - 50))
     return lines
 
 
-def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple[str, str]:
+def summary_notice(
+    session: Session, config: Config, row: EmergencyRow, locale: str = "en"
+) -> tuple[str, str]:
     """Subject and body of the end-of-emergency summary: what was seen while it ran."""
     assert row.ended_at is not None
+    t = translator(locale)
+    unknown = t.gettext("unknown")
     findings = list(
         session.scalars(
             select(FindingRow)
@@ -303,23 +338,39 @@ def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple
     posted = [f for f in findings if not f.subject.startswith("scheduled:")]
     minutes = int((row.ended_at - row.started_at).total_seconds() // 60)
     lines = [
-        f"Emergency ended at {_when(row.ended_at, config)} by {row.ended_by or 'unknown'} "
-        f"after {minutes // 60} h {minutes % 60} min.",
-        f"Declared at {_when(row.started_at, config)} by {row.started_by or 'unknown'}; reason: {row.reason}",
-        f"Taken up by the daemon at {_when(row.taken_up_at, config)}." if row.taken_up_at else "",
+        t.gettext(
+            "Emergency ended at %(when)s by %(who)s after %(hours)s h %(minutes)s min.",
+            when=_when(row.ended_at, config, t),
+            who=row.ended_by or unknown,
+            hours=minutes // 60,
+            minutes=minutes % 60,
+        ),
+        t.gettext(
+            "Declared at %(when)s by %(who)s; reason: %(reason)s",
+            when=_when(row.started_at, config, t),
+            who=row.started_by or unknown,
+            reason=row.reason,
+        ),
+        t.gettext("Taken up by the daemon at %(when)s.", when=_when(row.taken_up_at, config, t))
+        if row.taken_up_at
+        else "",
         "",
-        f"Posts by non-central accounts during the emergency: {len(posted)}.",
+        t.gettext("Posts by non-central accounts during the emergency: %(n)s.", n=len(posted)),
     ]
-    lines += _summary_finding_lines(config, posted)
+    lines += _summary_finding_lines(config, posted, t)
     if queued:
-        lines += [f"Scheduled posts found queued on non-central accounts: {len(queued)}."]
-        lines += _summary_finding_lines(config, queued)
+        lines += [t.gettext("Scheduled posts found queued on non-central accounts: %(n)s.", n=len(queued))]
+        lines += _summary_finding_lines(config, queued, t)
     lines += [
-        f"Alerts delivered on the emergency route while it ran: {alerts_sent or 0}.",
+        t.gettext("Alerts delivered on the emergency route while it ran: %(n)s.", n=alerts_sent or 0),
         "",
-        "Accounts are back on their normal polling intervals.",
+        t.gettext("Accounts are back on their normal polling intervals."),
     ]
-    subject = f"Emergency over: {len(posted)} non-central post(s) seen"
+    subject = t.gettext("Emergency over: %(n)s non-central post(s) seen", n=len(posted))
     if queued:
-        subject += f", {len(queued)} scheduled post(s) queued"
+        subject += t.gettext(", %(n)s scheduled post(s) queued", n=len(queued))
     return subject, "\n".join(line for line in lines if line is not None)
+
+
+def _notice_texts(subject: str, body: str) -> dict[str, Any]:
+    return {"subject": subject, "title": subject, "text": body}
