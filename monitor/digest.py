@@ -345,7 +345,7 @@ def _finding_lines(
             account=_label(config, row.account_id),
             severity=row.severity,
             title=one_line(t.known(row.title), 300),
-            detail=truncate(finding_detail(row.detail or "", t), 600),
+            detail=truncate(finding_detail(row.check, row.detail or "", t), 600),
             url=row.url or "",
             opened=t.local_time(row.opened_at, config.tz),
             resolved=t.local_time(row.resolved_at, config.tz) if row.resolved_at else "",
@@ -521,10 +521,10 @@ def severity_label(severity: str, t: Translator) -> str:
     return t.known(SEVERITIES.get(severity, severity.upper()))
 
 
-def finding_detail(detail: str, t: Translator) -> str:
+def finding_detail(check: str, detail: str, t: Translator) -> str:
     from monitor.texts import translate_detail
 
-    return translate_detail(detail, t)
+    return translate_detail(check, detail, t)
 
 
 def _manager(config: Config, account_id: str) -> str:

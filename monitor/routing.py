@@ -409,7 +409,7 @@ def finding_texts(
         "subject": f"[{prefix}] {topic}",
         "subject_parts": [prefix, one_line(title, 120), one_line(label, 80)],
         "title": title,
-        "text": translate_detail(finding.detail or "", t),
+        "text": translate_detail(finding.check, finding.detail or "", t),
         "facts": facts,
         "policy_section": t.known(finding.policy_section or ""),
         "url_title": t.gettext("Open the post") if finding.subject.startswith("post:") else t.gettext("Open"),

@@ -10,6 +10,8 @@ The Social Media Policy is published in English only; the Welsh quotes are our t
 
 from __future__ import annotations
 
+import re
+
 from monitor.i18n import N_, Translator
 
 # Severity labels as banners and lists show them.
@@ -95,7 +97,61 @@ RESOLUTION_REASONS: tuple[str, ...] = (
 )
 
 
-def translate_detail(detail: str, t: Translator) -> str:
-    """A finding's detail in `t`'s language where it is a fixed text; generated details (they quote
-    the post and carry the check's own figures) stay as the check wrote them."""
-    return t.known(detail)
+# What a check's finding asks of people, per check: in a language other than English, a finding's
+# detail is this advice plus the posts the detail quotes (the English detail is generated text with
+# the check's own figures; the times it gives are in the alert's facts).
+CHECK_ADVICE: dict[str, str] = {
+    "cadence": N_(
+        "The account has not posted new content within the interval the policy expects. Post new content "
+        "or review whether the account is still needed."
+    ),
+    "welsh-unanswered": N_("A Welsh enquiry has not been answered within the reply time. Reply in Welsh."),
+    "welsh-reply-language": N_("A Welsh message was answered without Welsh. Send a reply in Welsh."),
+    "welsh-counterpart": N_(
+        "A post has no version in the other language within the time the policy allows. Publish the "
+        "version in the other language alongside it."
+    ),
+    "profile-hours": N_(
+        "The profile does not state the registered monitoring hours as the policy asks. Edit the profile so "
+        "it states them, in Welsh and English where the account is bilingual."
+    ),
+    "emergency-posting": N_(
+        "A non-central account posted, or has a post queued, during an emergency. Only the central accounts "
+        "may post: remove or unschedule it, or replace it with a short post pointing followers to the "
+        "central account."
+    ),
+    "video-captions": N_(
+        "A video has no captions, or its caption status is unknown. Add subtitles, or check the caption "
+        "status by hand."
+    ),
+    "response-time": N_("An enquiry has not been answered within the reply time. Reply to it."),
+    "profile-changed": N_(
+        "The profile changed. If the account manager did not make this change, treat the account as "
+        "compromised: change the password and sign out other sessions."
+    ),
+    "registry": N_(
+        "The account's entry in the registry is incomplete. Update the account's entry in the configuration."
+    ),
+    "connector-health": N_(
+        "socialmon cannot read this account, so no other check can see it. Check the account's access "
+        "token and the platform's status."
+    ),
+}
+
+_QUOTED = re.compile(r"“[^”]*”")
+
+
+def quoted(detail: str) -> list[str]:
+    """The quotes of posts, messages and profiles in a finding's detail (“...”)."""
+    return _QUOTED.findall(detail or "")
+
+
+def translate_detail(check: str, detail: str, t: Translator) -> str:
+    """A finding's detail in `t`'s language: English as the check wrote it; otherwise the check's advice
+    followed by what the detail quotes."""
+    if t.locale == "en" or not detail:
+        return detail
+    advice = CHECK_ADVICE.get(check)
+    if advice is None:  # a check without advice: its own words are better than nothing
+        return t.known(detail)
+    return " ".join([t.known(advice), *quoted(detail)])
