@@ -567,7 +567,9 @@ def send_digest_if_due(config: Config, store: Store, now: datetime | None = None
     queued = False
     for route in digest_routes(config):
         queued = _queue_if_due(config, store, route, now) or queued
-    return queued
+    from monitor.report_schedule import send_language_report_if_due  # the monthly parity report
+
+    return send_language_report_if_due(config, store, now) or queued
 
 
 def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bool:

@@ -80,6 +80,11 @@ def bodies(alert: OutgoingAlert) -> tuple[str, str]:
     """(plain text, HTML) for an alert or a digest; a bilingual one holds both versions, Welsh first."""
     texts, pages = [], []
     for locale, p in alert.versions():
+        if alert.kind == "report" and p.get("report_html"):  # the monthly parity report, whole
+            context = _context(alert, p, locale)
+            texts.append(render_text("alert.txt.j2", locale, **context))
+            pages.append(str(p["report_html"]))
+            continue
         if alert.kind == "digest":
             from monitor.digest import render_digest_data
 

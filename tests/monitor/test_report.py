@@ -313,3 +313,39 @@ def test_empty_period_renders(store, language: str) -> None:
     report = build_language_report(make_config(), store, date(2025, 1, 1), date(2025, 1, 31))
     assert "–" in render_report(report, "html", language)
     assert report.to_json()["overall"]["parity_ratio"] is None
+
+
+def test_monthly_report_goes_to_the_reports_route_once(store, tmp_path: Path) -> None:
+    from alerts_support import email_channel, teams_channel
+
+    from monitor.digest import send_digest_if_due
+    from monitor.outbox import send_due
+    from monitor.receivers import SmtpSink, TeamsReceiver
+
+    build_scenario(store)
+    with SmtpSink(tmp_path / "mail") as sink, TeamsReceiver(tmp_path / "teams") as teams:
+        cfg = make_config(
+            "policy: {language_report: monthly}\n"
+            "alerts:\n  channels:\n"
+            f"    mail: {email_channel(sink.port, extra='language: cy+en')}\n"
+            f"    teams: {teams_channel(teams.url)}\n"
+            "  routes:\n    reports: {channels: [mail, teams]}\n"
+        )
+        assert send_digest_if_due(cfg, store, utc(20, 12)) is False  # first start: scheduled only
+        assert send_digest_if_due(cfg, store, utc(1, 6, 59, month=4)) is False  # 07:59 BST: not yet
+        assert send_digest_if_due(cfg, store, utc(1, 7, 0, month=4)) is True  # 1 April, 08:00 BST
+        assert send_digest_if_due(cfg, store, utc(1, 9, 0, month=4)) is False  # once
+        assert send_due(cfg, store, utc(1, 9, month=4)).delivered == 2
+    [mail] = sink.messages
+    assert mail["Subject"].strip() == (
+        "Adroddiad cydraddoldeb y Gymraeg, Mawrth 2025 / Welsh language parity report, March 2025"
+    )
+    page = mail.get_body(("html",)).get_content()
+    assert page.index("Adroddiad cydraddoldeb y Gymraeg, 1 Mawrth 2025 i 31 Mawrth 2025") < page.index(
+        "Welsh language parity report, 1 March 2025 to 31 March 2025"
+    )
+    assert page.count("<svg") == 4
+    card = teams.messages[0]["attachments"][0]["content"]
+    facts = {f["title"]: f["value"] for b in card["body"] for f in b.get("facts", [])}
+    assert card["body"][0]["text"] == "Welsh language parity report, March 2025"
+    assert facts["Welsh posts"] == "4" and facts["Parity ratio"] == "2.00"  # March only
