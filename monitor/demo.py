@@ -13,7 +13,8 @@ service cycle (`Service.run_once`: poll, check, route, send) on SQLite in `dir`:
    account posts a short redirect to the central account (allowed);
 3. a second cycle sees all of it; the drill is then ended and a last cycle resolves its findings
    and sends the on-call summary;
-4. the digest is built, written to `digest.html` / `digest.txt`, and sent through its route.
+4. the digest is built, written to `digest.html` / `digest.txt` (and in Welsh, `digest.cy.html` /
+   `digest.cy.txt`, with the parity report `language-report[.cy].html`), and sent through its route.
 
 `run_drill(dir)` rehearses an emergency end to end: the daemon runs (`Service.serve`, in a
 thread), the emergency is declared through the real CLI (`socialmon emergency start` in a
@@ -37,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ class DemoResult:
     alerts_failed: dict[str, int] = field(default_factory=dict)
     digest_html: str = ""
     digest_text: str = ""
+    digest_cy_html: str = ""  # the same digest in Welsh
+    digest_cy_text: str = ""
+    report_html: str = ""  # the Welsh language parity report, English and Welsh
+    report_cy_html: str = ""
     email_dir: str = ""
     teams_dir: str = ""
     emails: int = 0
@@ -103,6 +108,10 @@ class DemoResult:
             "alerts_failed": self.alerts_failed,
             "digest_html": self.digest_html,
             "digest_text": self.digest_text,
+            "digest_cy_html": self.digest_cy_html,
+            "digest_cy_text": self.digest_cy_text,
+            "report_html": self.report_html,
+            "report_cy_html": self.report_cy_html,
             "email_dir": self.email_dir,
             "teams_dir": self.teams_dir,
             "emails_received": self.emails,
@@ -297,8 +306,30 @@ def _write_and_send_digest(rig: _Rig, result: DemoResult) -> None:
     html_path.write_text(render_digest(digest, "html"), encoding="utf-8")
     text_path.write_text(render_digest(digest, "text"), encoding="utf-8")
     result.digest_html, result.digest_text = str(html_path), str(text_path)
+    _write_welsh_and_report(rig, result)
     ids = queue_digest_now(rig.config, rig.store, "digest")
     send_due(rig.config, rig.store, ids=ids, limit=max(len(ids), 1))
+
+
+def _write_welsh_and_report(rig: _Rig, result: DemoResult) -> None:
+    """The digest in Welsh beside the English one, and the parity report for the last 30 days."""
+    from monitor.digest import build_digest, render_digest
+    from monitor.report import build_language_report
+    from monitor.report_output import render_report
+
+    now = datetime.now(UTC)
+    welsh = build_digest(rig.config, rig.store, now, locale="cy")
+    html_path, text_path = rig.dir / "digest.cy.html", rig.dir / "digest.cy.txt"
+    html_path.write_text(render_digest(welsh, "html"), encoding="utf-8")
+    text_path.write_text(render_digest(welsh, "text"), encoding="utf-8")
+    result.digest_cy_html, result.digest_cy_text = str(html_path), str(text_path)
+    today = now.astimezone(rig.config.tz).date()
+    report = build_language_report(rig.config, rig.store, today - timedelta(days=30), today, now=now)
+    for language, name in (("en", "language-report.html"), ("cy", "language-report.cy.html")):
+        (rig.dir / name).write_text(render_report(report, "html", language), encoding="utf-8")
+    (rig.dir / "language-report.json").write_text(render_report(report, "json"), encoding="utf-8")
+    result.report_html = str(rig.dir / "language-report.html")
+    result.report_cy_html = str(rig.dir / "language-report.cy.html")
 
 
 def _summarise(rig: _Rig, result: DemoResult) -> None:
@@ -352,6 +383,8 @@ def format_summary(result: DemoResult) -> str:
         "",
         f"Digest:           {result.digest_html}",
         f"                  {result.digest_text}",
+        f"Welsh digest:     {result.digest_cy_html}",
+        f"Parity report:    {result.report_html} (Welsh: {result.report_cy_html})",
         f"E-mail received:  {result.emails} messages in {result.email_dir}/ (.eml)",
         f"Teams received:   {result.teams_messages} messages in {result.teams_dir}/ (JSON)",
         f"Config used:      {result.config_path}",

@@ -98,6 +98,12 @@ def test_demo_json_fires_every_check_and_delivers_to_both_channels(
         assert fragment not in page, f"unescaped {fragment!r} in digest.html"
     shown = [f for f in fragments if html.escape(f, quote=False) in page or html.escape(f) in page]
     assert shown, "the digest should show at least one of these texts, escaped"
+    welsh = Path(summary["digest_cy_html"]).read_text(encoding="utf-8")
+    assert '<html lang="cy">' in welsh and "Crynodeb cydymffurfio" in welsh
+    assert "CYFRIFON" in Path(summary["digest_cy_text"]).read_text(encoding="utf-8")
+    report = Path(summary["report_html"]).read_text(encoding="utf-8")
+    assert "Welsh language parity report" in report and "<svg" in report
+    assert "Adroddiad cydraddoldeb y Gymraeg" in Path(summary["report_cy_html"]).read_text(encoding="utf-8")
     outside = [(e, t) for e, t in connections if not _is_loopback(e, t)]
     assert connections and outside == []
 
