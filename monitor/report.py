@@ -205,41 +205,129 @@ def build_language_report(
     tz = config.tz
     begin = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
     finish = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    wanted = {a.id for a in accounts} | {a.pair for a in accounts if a.pair}
-    with store.session() as session:
-        posts = _posts(
-            session,
-            wanted,
-            begin - config.policy.counterpart_window,
-            finish + config.policy.counterpart_window,
-        )
-        enquiries = _enquiries(session, {a.id for a in accounts}, begin, finish)
-        replies = _first_replies(session, {a.id for a in accounts}, begin, finish + REPLY_MARGIN)
-        findings = _findings(session, {a.id for a in accounts}, begin, finish, config)
-        profiles = _latest_profiles(session, {a.id for a in accounts})
+    period = _Period(config, begin, finish)
     reports = []
-    for account in accounts:
-        figures, months = _account_figures(config, account, posts, enquiries, replies, begin, finish)
-        reports.append(
-            AccountReport(
-                account=account,
-                figures=figures,
-                months=months,
-                findings=findings.get(account.id, {}),
-                profile_without_welsh=_without_welsh(account, profiles.get(account.id)),
+    with store.session() as session:
+        ids = {a.id for a in accounts}
+        findings = _findings(session, ids, begin, finish, config)
+        profiles = _latest_profiles(session, ids)
+        # A batch of accounts at a time: memory stays flat however many accounts there are.
+        for offset in range(0, len(accounts), BATCH):
+            batch = accounts[offset : offset + BATCH]
+            batch_ids = {a.id for a in batch}
+            window = config.policy.counterpart_window
+            posts = _posts(
+                session, batch_ids | {a.pair for a in batch if a.pair}, begin - window, finish + window
             )
-        )
-    window = int(config.policy.counterpart_window.total_seconds() // 60)
-    return LanguageReport(start, end, config.timezone, now or datetime.now(UTC), reports, window)
+            enquiries = _enquiries(session, batch_ids, begin, finish)
+            replies = _first_replies(session, batch_ids, begin, finish + REPLY_MARGIN)
+            for account in batch:
+                figures, months = _account_figures(config, account, posts, enquiries, replies, period)
+                reports.append(
+                    AccountReport(
+                        account=account,
+                        figures=figures,
+                        months=months,
+                        findings=findings.get(account.id, {}),
+                        profile_without_welsh=_without_welsh(account, profiles.get(account.id)),
+                    )
+                )
+    window_minutes = int(config.policy.counterpart_window.total_seconds() // 60)
+    return LanguageReport(start, end, config.timezone, now or datetime.now(UTC), reports, window_minutes)
 
 
-PostTuple = tuple[datetime, str, int]  # (created, language, text length)
+BATCH = 50  # accounts read together
+
+
+class _Period:
+    """The report's period as epoch seconds, with its months' boundaries for a quick month lookup."""
+
+    def __init__(self, config: Config, begin: datetime, finish: datetime):
+        self.begin, self.finish = begin.timestamp(), finish.timestamp()
+        local = begin.astimezone(config.tz)
+        year, month = local.year, local.month
+        self.bounds: list[float] = []
+        self.names: list[str] = []
+        while True:
+            first = datetime(year, month, 1, tzinfo=config.tz).timestamp()
+            if first >= self.finish:
+                break
+            self.bounds.append(first)
+            self.names.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        self._work: dict[tuple[Any, ...], _WorkIndex] = {}
+        self.config = config
+
+    def month(self, at: float) -> str:
+        return self.names[max(bisect.bisect_right(self.bounds, at) - 1, 0)]
+
+    def worktime(self, account: Account) -> _WorkIndex:
+        """Accounts with the same hours and zone share one index."""
+        key = (account.monitoring_hours, self.config.account_tz(account).key)
+        if key not in self._work:
+            from monitor.worktime import for_account
+
+            self._work[key] = _WorkIndex(
+                for_account(account, self.config), self.begin, self.finish + REPLY_MARGIN.total_seconds()
+            )
+        return self._work[key]
+
+
+class _WorkIndex:
+    """Working seconds elapsed since the period began, at any instant: cumulative sums over the working
+    intervals, so the working time between an enquiry and its reply is two look-ups."""
+
+    def __init__(self, worktime: Any, begin: float, finish: float):
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.before: list[float] = []  # working seconds before each interval
+        tz = worktime.tz
+        day = datetime.fromtimestamp(begin, tz).date() - timedelta(days=1)
+        last = datetime.fromtimestamp(finish, tz).date() + timedelta(days=1)
+        total = 0.0
+        while day <= last:
+            for a, b in worktime.intervals_on(day):
+                self.starts.append(a.timestamp())
+                self.ends.append(b.timestamp())
+                self.before.append(total)
+                total += b.timestamp() - a.timestamp()
+            day += timedelta(days=1)
+
+    def worked(self, at: float) -> float:
+        i = bisect.bisect_right(self.starts, at) - 1
+        if i < 0:
+            return 0.0
+        return self.before[i] + min(at, self.ends[i]) - self.starts[i]
+
+    def between(self, a: float, b: float) -> float:
+        return max(self.worked(b) - self.worked(a), 0.0)
+
+
+def _epoch(session: Session, column: Any) -> Any:
+    """A stored UTC time as epoch seconds, computed by the database: reading hundreds of thousands of
+    rows, converting each to an aware datetime costs more than the rest of the report."""
+    if session.get_bind().dialect.name == "sqlite":  # stored as naive UTC text
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return func.extract("epoch", column)
+
+
+def _rows(session: Session, stmt: Any) -> Any:
+    """Plain rows through the Core connection (no ORM result processing)."""
+    return session.connection().execute(stmt).fetchall()  # a batch at once: row by row costs more
+
+
+PostTuple = tuple[float, str, int]  # (created, epoch seconds; language; text length)
 
 
 def _posts(session: Session, ids: set[str], start: datetime, end: datetime) -> dict[str, list[PostTuple]]:
     out: dict[str, list[PostTuple]] = defaultdict(list)
     stmt = (
-        select(PostRow.account_id, PostRow.created_at, PostRow.language, func.length(PostRow.text))
+        select(
+            PostRow.account_id,
+            _epoch(session, PostRow.created_at),
+            PostRow.language,
+            func.length(PostRow.text),
+        )
         .where(
             PostRow.kind == "original",
             PostRow.account_id.in_(ids),
@@ -248,21 +336,24 @@ def _posts(session: Session, ids: set[str], start: datetime, end: datetime) -> d
         )
         .order_by(PostRow.account_id, PostRow.created_at)
     )
-    for account_id, created, language, length in session.execute(stmt):
-        out[account_id].append((_aware(created), language, int(length or 0)))
+    for account_id, created, language, length in _rows(session, stmt):
+        out[account_id].append((created, language, int(length or 0)))
     return out
+
+
+EnquiryTuple = tuple[str, str, float, str]  # (platform, native id, asked at, language)
 
 
 def _enquiries(
     session: Session, ids: set[str], start: datetime, end: datetime
-) -> dict[str, list[tuple[str, str, datetime, str]]]:
-    """account -> (platform, native id, asked at, language) of Welsh and English enquiries."""
-    out: dict[str, list[tuple[str, str, datetime, str]]] = defaultdict(list)
+) -> dict[str, list[EnquiryTuple]]:
+    """account -> its Welsh and English enquiries."""
+    out: dict[str, list[EnquiryTuple]] = defaultdict(list)
     stmt = select(
         MessageRow.account_id,
         MessageRow.platform,
         MessageRow.native_id,
-        MessageRow.created_at,
+        _epoch(session, MessageRow.created_at),
         MessageRow.language,
     ).where(
         MessageRow.is_enquiry.is_(True),
@@ -271,29 +362,29 @@ def _enquiries(
         MessageRow.created_at < end,
         MessageRow.language.in_(("cy", "cy+en", "en")),
     )
-    for account_id, platform, native_id, created, language in session.execute(stmt):
-        out[account_id].append((platform, native_id, _aware(created), language))
+    for account_id, platform, native_id, created, language in _rows(session, stmt):
+        out[account_id].append((platform, native_id, created, language))
     return out
 
 
 def _first_replies(
     session: Session, ids: set[str], start: datetime, end: datetime
-) -> dict[tuple[str, str, str], tuple[datetime, str]]:
+) -> dict[tuple[str, str, str], tuple[float, str]]:
     """(account, platform, message id) -> (first reply time, its language)."""
-    out: dict[tuple[str, str, str], tuple[datetime, str]] = {}
+    out: dict[tuple[str, str, str], tuple[float, str]] = {}
     stmt = (
         select(
             ReplyRow.account_id,
             ReplyRow.platform,
             ReplyRow.in_reply_to,
-            ReplyRow.created_at,
+            _epoch(session, ReplyRow.created_at),
             ReplyRow.language,
         )
         .where(ReplyRow.account_id.in_(ids), ReplyRow.created_at >= start, ReplyRow.created_at < end)
         .order_by(ReplyRow.created_at)
     )
-    for account_id, platform, in_reply_to, created, language in session.execute(stmt):
-        out.setdefault((account_id, platform, in_reply_to), (_aware(created), language))
+    for account_id, platform, in_reply_to, created, language in _rows(session, stmt):
+        out.setdefault((account_id, platform, in_reply_to), (created, language))
     return out
 
 
@@ -336,14 +427,13 @@ def _account_figures(
     config: Config,
     account: Account,
     posts: dict[str, list[PostTuple]],
-    enquiries: dict[str, list[tuple[str, str, datetime, str]]],
-    replies: dict[tuple[str, str, str], tuple[datetime, str]],
-    begin: datetime,
-    finish: datetime,
+    enquiries: dict[str, list[EnquiryTuple]],
+    replies: dict[tuple[str, str, str], tuple[float, str]],
+    period: _Period,
 ) -> tuple[Figures, dict[str, Figures]]:
     months: dict[str, Figures] = defaultdict(Figures)
-    _count_posts(config, account, posts, begin, finish, months)
-    _count_enquiries(config, account, enquiries.get(account.id, []), replies, months)
+    _count_posts(config, account, posts, period, months)
+    _count_enquiries(config, account, enquiries.get(account.id, []), replies, period, months)
     return _sum(months.values()), dict(sorted(months.items()))
 
 
@@ -351,24 +441,21 @@ def _count_posts(
     config: Config,
     account: Account,
     posts: dict[str, list[PostTuple]],
-    begin: datetime,
-    finish: datetime,
+    period: _Period,
     months: dict[str, Figures],
 ) -> None:
     own = posts.get(account.id, [])
     members = [account.id]
     if isinstance(account.language, PairedLanguage):
         members.append(account.language.pair)
-    welsh = sorted(
-        (t, length) for member in members for t, lang, length in posts.get(member, []) if lang in WELSH
-    )
+    welsh = sorted((t, n) for member in members for t, lang, n in posts.get(member, []) if lang in WELSH)
     welsh_times = [t for t, _ in welsh]
-    window = config.policy.counterpart_window
+    window = config.policy.counterpart_window.total_seconds()
     held = account.language.mode != "exempt"
     for created, language, length in own:
-        if not (begin <= created < finish) or language not in POST_LANGUAGES:
+        if not (period.begin <= created < period.finish) or language not in POST_LANGUAGES:
             continue
-        figures = months[_month(created, config)]
+        figures = months[period.month(created)]
         figures.posts[language] += 1
         if language != "en" or not held:
             continue
@@ -378,13 +465,13 @@ def _count_posts(
             continue
         figures.with_counterpart += 1
         welsh_at, welsh_length = welsh[match]
-        figures.counterpart_delays.append(max((welsh_at - created).total_seconds(), 0.0) / 60)
+        figures.counterpart_delays.append(max(welsh_at - created, 0.0) / 60)
         if length and welsh_length < THINNER * length:
             figures.thinner += 1
 
 
-def _nearest(times: list[datetime], at: datetime, window: timedelta) -> int | None:
-    """Index of the Welsh post closest to `at` within `window` either side, or None."""
+def _nearest(times: list[float], at: float, window: float) -> int | None:
+    """Index of the Welsh post closest to `at` within `window` seconds either side, or None."""
     i = bisect.bisect_left(times, at - window)
     best: int | None = None
     while i < len(times) and times[i] <= at + window:
@@ -397,23 +484,22 @@ def _nearest(times: list[datetime], at: datetime, window: timedelta) -> int | No
 def _count_enquiries(
     config: Config,
     account: Account,
-    asked: list[tuple[str, str, datetime, str]],
-    replies: dict[tuple[str, str, str], tuple[datetime, str]],
+    asked: list[EnquiryTuple],
+    replies: dict[tuple[str, str, str], tuple[float, str]],
+    period: _Period,
     months: dict[str, Figures],
 ) -> None:
-    from monitor.worktime import for_account
-
-    worktime = for_account(account, config)
-    sla = account.reply_sla or config.policy.reply_sla
+    work = period.worktime(account)
+    sla = (account.reply_sla or config.policy.reply_sla).total_seconds()
     for platform, native_id, created, language in asked:
         side = "cy" if language in WELSH else "en"
-        figures = months[_month(created, config)].enquiries[side]
+        figures = months[period.month(created)].enquiries[side]
         figures.count += 1
         reply = replies.get((account.id, platform, native_id))
         if reply is None or reply[0] < created:
             continue
-        waited = worktime.between(created, reply[0])
-        figures.reply_minutes.append(waited.total_seconds() / 60)
+        waited = work.between(created, reply[0])
+        figures.reply_minutes.append(waited / 60)
         if waited <= sla:
             figures.answered_in_sla += 1
         if side == "cy" and reply[1] in WELSH:
