@@ -101,7 +101,9 @@ def run(url: str, accounts: int, days: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--pg", help="a PostgreSQL server URL: a fresh database is made and dropped")
