@@ -372,5 +372,5 @@ def summary_notice(
     return subject, "\n".join(line for line in lines if line is not None)
 
 
-def _notice_texts(subject: str, body: str) -> dict[str, Any]:
+def _notice_texts(subject: str, body: str) -> dict[str, object]:
     return {"subject": subject, "title": subject, "text": body}

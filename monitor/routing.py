@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -151,7 +151,7 @@ def enqueue_alert(
         "url": url,
     }
     payload.update(extra or {})  # type: ignore[typeddict-item]  # extra keys are AlertPayload keys
-    localized = _localizer(config, localize, payload, subject)
+    localized = _localizer(config, localize, cast(dict[str, Any], payload), subject)
     rows = [
         {
             "finding_id": finding_id,

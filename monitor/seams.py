@@ -7,7 +7,7 @@ any module can import this one without import cycles or start-up cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
@@ -28,8 +28,8 @@ ErrorKind = Literal[
 PollStatus = Literal["ok", "warning", ErrorKind]
 # An outbox row's state, and why it was queued.
 AlertStatus = Literal["pending", "sending", "delivered", "failed"]
-AlertReason = Literal["first", "repeat", "resolved", "digest", "test", "emergency", "operations"]
-AlertKind = Literal["finding", "notice", "digest", "test"]
+AlertReason = Literal["first", "repeat", "resolved", "digest", "test", "emergency", "operations", "report"]
+AlertKind = Literal["finding", "notice", "digest", "test", "report"]
 
 
 class AlertPayload(TypedDict, total=False):
@@ -49,6 +49,14 @@ class AlertPayload(TypedDict, total=False):
     policy_section: str
     to: str  # recipient override, e.g. an account's manager
     digest: dict[str, Any]  # the digest's data, for kind "digest"
+    # Output language (monitor.i18n): the row's channel language, the locale of these texts, and for a
+    # bilingual channel each version's texts, Welsh first.
+    language: str
+    locale: str
+    versions: list[dict[str, Any]]
+    severity_label: str
+    thread_topic: str
+    report_html: str  # the whole parity report, for kind "report"
 
 
 # --- the pieces the service orchestrates (monitor.service.Pieces) -------------------------------
@@ -114,4 +122,5 @@ class EnqueueAlert(Protocol):
         source_created_at: datetime | None = None,
         channels: Sequence[str] | None = None,
         extra: dict[str, Any] | None = None,
+        localize: Callable[[str], dict[str, Any]] | None = None,
     ) -> list[int]: ...

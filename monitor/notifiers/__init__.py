@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from monitor.notifiers.specs import CHANNELS
 from monitor.seams import AlertPayload
@@ -57,7 +57,7 @@ class OutgoingAlert:
         versions = self.payload.get("versions")
         if isinstance(versions, list) and versions:
             return [(str(v.get("locale") or "en"), v) for v in versions if isinstance(v, dict)]
-        return [(str(self.payload.get("locale") or "en"), self.payload)]
+        return [(str(self.payload.get("locale") or "en"), cast(dict[str, Any], self.payload))]
 
 
 class Notifier(Protocol):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses
-from typing import Any
+from typing import Any, cast
 
 from monitor.config import EmailChannel
 from monitor.i18n import translator
@@ -42,7 +43,7 @@ def message_ids(alert: OutgoingAlert, channel: EmailChannel) -> tuple[str, str |
     return f"<{thread}.{alert.reason}.{alert.id}@{domain}>", root
 
 
-def _banner(alert: OutgoingAlert, p: dict[str, Any], locale: str = "en") -> str:
+def _banner(alert: OutgoingAlert, p: Mapping[str, Any], locale: str = "en") -> str:
     from monitor.texts import SEVERITIES
 
     t = translator(locale)
@@ -56,8 +57,8 @@ def _banner(alert: OutgoingAlert, p: dict[str, Any], locale: str = "en") -> str:
     return " · ".join(parts)
 
 
-def _context(alert: OutgoingAlert, p: dict[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
-    p = alert.payload if p is None else p
+def _context(alert: OutgoingAlert, p: Mapping[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
+    p = cast(Mapping[str, Any], alert.payload) if p is None else p
     t = translator(locale)
     return {
         "banner": _banner(alert, p, locale),

@@ -9,7 +9,8 @@ says so. Workflows answers 202 when it has queued the message; 429 carries Retry
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import requests
 
@@ -30,8 +31,8 @@ _COLOURS = {"critical": "Attention", "high": "Attention", "warning": "Warning"}
 _THEME = {"critical": "D13438", "high": "D13438", "warning": "F7A600", "resolved": "2E8B57"}
 
 
-def _content(alert: OutgoingAlert, p: dict[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
-    p = alert.payload if p is None else p
+def _content(alert: OutgoingAlert, p: Mapping[str, Any] | None = None, locale: str = "en") -> dict[str, Any]:
+    p = cast(Mapping[str, Any], alert.payload) if p is None else p
     t = translator(locale)
     facts = [(one_line(k, 80), one_line(v, FACT_CHARS)) for k, v in (p.get("facts") or [])][:MAX_FACTS]
     return {
@@ -48,7 +49,7 @@ def _content(alert: OutgoingAlert, p: dict[str, Any] | None = None, locale: str 
     }
 
 
-def _subtitle(alert: OutgoingAlert, p: dict[str, Any], locale: str = "en") -> str:
+def _subtitle(alert: OutgoingAlert, p: Mapping[str, Any], locale: str = "en") -> str:
     from monitor.texts import SEVERITIES
 
     t = translator(locale)
