@@ -160,6 +160,9 @@ _NOT_CY_SPELLING = re.compile(r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòù
 
 
 # scoring weights (tuned on one half of the dev documents, checked on the other half)
+# a date with a 12-hour clock time ("05/22/2001 09:25 AM", how English mail and web pages stamp
+# messages); a time alone ("10:30am") stays unknown
+_TWELVE_HOUR = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}\s?(?:AM|PM|am|pm)\b")
 _NGRAM_MAX = 2.0  # weight of py3langid's log-probability for texts of 60+ letters
 _P_FLOOR = 1e-4  # floor under py3langid probabilities: it is overconfident on languages it lacks
 _OTHER_WORD = 2.5  # weight of a Cornish/Manx/Irish/Gaelic/Breton cue word
@@ -224,6 +227,8 @@ class _Detector:
     def classify(self, text: str) -> Detection:
         cleaned = strip_markup(text)
         if not self._has_language(cleaned):
+            if _TWELVE_HOUR.search(text):  # Welsh writes yb / yh
+                return Detection(EN, 0.6, ())
             return Detection(UNKNOWN, 1.0, ())
         segments = tuple(self._label_segment(s) for s in split_segments(cleaned))
         segments = tuple(s for s in segments if s.label != UNKNOWN)
@@ -258,6 +263,9 @@ class _Detector:
         if label == EN and _has_welsh_core(ev):
             # code-switched Welsh ("mae o yn short and sweet") is Welsh with English words, never English
             label = CY
+        if label == CY and _celtic_not_welsh(ev):
+            # py3langid reads Manx, Cornish and Breton as Welsh (it has no gv or kw): cue words decide
+            label = OTHER
         if label != UNKNOWN and _looks_like_name(words, ev, conf):
             return Segment(text, UNKNOWN, 0.5)
         return Segment(text, label, round(conf, 3))
@@ -352,6 +360,21 @@ def _looks_like_name(words: list[str], ev: _Evidence, confidence: float) -> bool
     if not 2 <= len(words) <= 3 or ev.cy + ev.en + ev.other > 0 or confidence > 0.9:
         return False
     return all(w[0].isupper() for w in words)
+
+
+CELTIC = frozenset({"kw", "gv", "ga", "gd", "br"})
+
+
+def _celtic_not_welsh(ev: _Evidence) -> bool:
+    """Text read as Welsh that is another Celtic language: at least as many words spelt the way Welsh
+    never is as Welsh words; or cue words of Cornish, Manx, Irish, Gaelic or Breton and little Welsh
+    (with no Welsh word one cue word is enough, otherwise two, at least half the Welsh evidence)."""
+    if ev.foreign_letters >= 2 and ev.foreign_letters >= ev.cy:
+        return True  # as many words spelt the way Welsh never is (gh, ee, k, v...) as Welsh words
+    celtic = sum(1 for lang in ev.other_langs if lang in CELTIC)
+    if celtic == 0:
+        return False
+    return ev.cy == 0 or (celtic >= 2 and celtic >= 0.5 * ev.cy)
 
 
 def _has_welsh_core(ev: _Evidence) -> bool:

@@ -143,6 +143,13 @@ def test_code_switched_welsh_is_never_english(scored: list[tuple[dict[str, Any],
         ("Tá an aimsir go hálainn inniu agus tá mé sásta.", "other"),  # Irish
         ("Tha mi a' dol dhan bhùth an-diugh.", "other"),  # Scottish Gaelic
         ("C'est une belle journée à Bangor.", "other"),
+        # read as Welsh by n-grams; spelling (gh, ee) or one cue word with no Welsh word decides
+        ("Ta mee goll dys y thie nish", "other"),  # Manx
+        ("My a vynn mos dhe'n dre hedhyw", "other"),  # Cornish
+        ("Emañ ar gazh war an daol", "other"),  # Breton
+        ("05/22/2001 09:25 AM", "en"),  # a 12-hour clock with a date: Welsh writes yb / yh
+        ("Agorwch y drws", "cy"),
+        ("Dilynwch ni ar Instagram", "cy"),
     ],
 )
 def test_hand_cases(text: str, label: str) -> None:
