@@ -6,7 +6,8 @@ For a period (local dates, both included):
   pair, within `policy.counterpart_window` either side) and the median delay to it (0 when the Welsh
   came first); counterparts *thinner* than the original (under THINNER of its length);
 - Welsh and English enquiries: how many, answered within the reply time (`reply_sla`, counted in the
-  account's monitoring hours), answered in Welsh, and the median reply time in working minutes;
+  account's monitoring hours), answered in Welsh (a reply with Welsh in it), and the median reply
+  time in working minutes;
 - the parity ratio: the Welsh median reply time over the English one (the Welsh Language Standards
   ask that a reply in Welsh take no longer: above 1 means Welsh enquiries wait longer);
 - findings opened, by check and month, and profiles that have no Welsh.
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import Account, Config, PairedLanguage
@@ -219,10 +220,9 @@ def build_language_report(
             posts = _posts(
                 session, batch_ids | {a.pair for a in batch if a.pair}, begin - window, finish + window
             )
-            enquiries = _enquiries(session, batch_ids, begin, finish)
-            replies = _first_replies(session, batch_ids, begin, finish + REPLY_MARGIN)
+            enquiries = _enquiries(session, batch_ids, begin, finish, finish + REPLY_MARGIN)
             for account in batch:
-                figures, months = _account_figures(config, account, posts, enquiries, replies, period)
+                figures, months = _account_figures(config, account, posts, enquiries, period)
                 reports.append(
                     AccountReport(
                         account=account,
@@ -341,50 +341,54 @@ def _posts(session: Session, ids: set[str], start: datetime, end: datetime) -> d
     return out
 
 
-EnquiryTuple = tuple[str, str, float, str]  # (platform, native id, asked at, language)
+# (asked at, language, first reply at or None, a reply in Welsh): epoch seconds
+EnquiryTuple = tuple[float, str, float | None, bool]
 
 
 def _enquiries(
-    session: Session, ids: set[str], start: datetime, end: datetime
+    session: Session, ids: set[str], start: datetime, end: datetime, replies_until: datetime
 ) -> dict[str, list[EnquiryTuple]]:
-    """account -> its Welsh and English enquiries."""
-    out: dict[str, list[EnquiryTuple]] = defaultdict(list)
-    stmt = select(
-        MessageRow.account_id,
-        MessageRow.platform,
-        MessageRow.native_id,
-        _epoch(session, MessageRow.created_at),
-        MessageRow.language,
-    ).where(
-        MessageRow.is_enquiry.is_(True),
-        MessageRow.account_id.in_(ids),
-        MessageRow.created_at >= start,
-        MessageRow.created_at < end,
-        MessageRow.language.in_(("cy", "cy+en", "en")),
+    """account -> its Welsh and English enquiries with their first reply, joined in the database."""
+    welsh_reply = case((ReplyRow.language.in_(tuple(WELSH)), 1), else_=0)
+    replies = (
+        select(
+            ReplyRow.account_id.label("account_id"),
+            ReplyRow.platform.label("platform"),
+            ReplyRow.in_reply_to.label("in_reply_to"),
+            func.min(_epoch(session, ReplyRow.created_at)).label("first_at"),
+            func.max(welsh_reply).label("welsh"),
+        )
+        .where(
+            ReplyRow.account_id.in_(ids), ReplyRow.created_at >= start, ReplyRow.created_at < replies_until
+        )
+        .group_by(ReplyRow.account_id, ReplyRow.platform, ReplyRow.in_reply_to)
+        .subquery()
     )
-    for account_id, platform, native_id, created, language in _rows(session, stmt):
-        out[account_id].append((platform, native_id, created, language))
-    return out
-
-
-def _first_replies(
-    session: Session, ids: set[str], start: datetime, end: datetime
-) -> dict[tuple[str, str, str], tuple[float, str]]:
-    """(account, platform, message id) -> (first reply time, its language)."""
-    out: dict[tuple[str, str, str], tuple[float, str]] = {}
     stmt = (
         select(
-            ReplyRow.account_id,
-            ReplyRow.platform,
-            ReplyRow.in_reply_to,
-            _epoch(session, ReplyRow.created_at),
-            ReplyRow.language,
+            MessageRow.account_id,
+            _epoch(session, MessageRow.created_at),
+            MessageRow.language,
+            replies.c.first_at,
+            replies.c.welsh,
         )
-        .where(ReplyRow.account_id.in_(ids), ReplyRow.created_at >= start, ReplyRow.created_at < end)
-        .order_by(ReplyRow.created_at)
+        .outerjoin(
+            replies,
+            (replies.c.account_id == MessageRow.account_id)
+            & (replies.c.platform == MessageRow.platform)
+            & (replies.c.in_reply_to == MessageRow.native_id),
+        )
+        .where(
+            MessageRow.is_enquiry.is_(True),
+            MessageRow.account_id.in_(ids),
+            MessageRow.created_at >= start,
+            MessageRow.created_at < end,
+            MessageRow.language.in_(("cy", "cy+en", "en")),
+        )
     )
-    for account_id, platform, in_reply_to, created, language in _rows(session, stmt):
-        out.setdefault((account_id, platform, in_reply_to), (created, language))
+    out: dict[str, list[EnquiryTuple]] = defaultdict(list)
+    for account_id, created, language, first_at, welsh in _rows(session, stmt):
+        out[account_id].append((created, language, first_at, bool(welsh)))
     return out
 
 
@@ -428,12 +432,11 @@ def _account_figures(
     account: Account,
     posts: dict[str, list[PostTuple]],
     enquiries: dict[str, list[EnquiryTuple]],
-    replies: dict[tuple[str, str, str], tuple[float, str]],
     period: _Period,
 ) -> tuple[Figures, dict[str, Figures]]:
     months: dict[str, Figures] = defaultdict(Figures)
     _count_posts(config, account, posts, period, months)
-    _count_enquiries(config, account, enquiries.get(account.id, []), replies, period, months)
+    _count_enquiries(config, account, enquiries.get(account.id, []), period, months)
     return _sum(months.values()), dict(sorted(months.items()))
 
 
@@ -485,24 +488,22 @@ def _count_enquiries(
     config: Config,
     account: Account,
     asked: list[EnquiryTuple],
-    replies: dict[tuple[str, str, str], tuple[float, str]],
     period: _Period,
     months: dict[str, Figures],
 ) -> None:
     work = period.worktime(account)
     sla = (account.reply_sla or config.policy.reply_sla).total_seconds()
-    for platform, native_id, created, language in asked:
+    for created, language, first_at, welsh_reply in asked:
         side = "cy" if language in WELSH else "en"
         figures = months[period.month(created)].enquiries[side]
         figures.count += 1
-        reply = replies.get((account.id, platform, native_id))
-        if reply is None or reply[0] < created:
+        if first_at is None or first_at < created:
             continue
-        waited = work.between(created, reply[0])
+        waited = work.between(created, first_at)
         figures.reply_minutes.append(waited / 60)
         if waited <= sla:
             figures.answered_in_sla += 1
-        if side == "cy" and reply[1] in WELSH:
+        if side == "cy" and welsh_reply:
             figures.answered_in_welsh += 1
 
 
