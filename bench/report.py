@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -96,7 +97,10 @@ def run(url: str, accounts: int, days: int) -> dict[str, Any]:
     wall = time.perf_counter() - t0
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_wall_s"] = round(wall, 2)
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures["process_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)  # robust to a busy machine
+    figures["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    figures["load_average"] = round(os.getloadavg()[0], 2)
     return figures
 
 
