@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import click
@@ -45,6 +46,7 @@ def test_route(config_path: str | None, route_name: str) -> None:
             now=now,
             kind="test",
             facts=[("Route", route_name), ("Sent", now.strftime("%Y-%m-%d %H:%M:%S UTC"))],
+            localize=lambda locale: _test_texts(locale, route_name, now),
         )
     report = send_due(config, store, ids=ids, limit=len(ids))
     width = max((len(r.channel) for r in report.results), default=0)
@@ -119,3 +121,21 @@ def _row(row: Any) -> dict[str, Any]:
 def _short(text: str, size: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _test_texts(locale: str, route: str, now: datetime) -> dict[str, object]:
+    """The test alert in a channel's language (a Welsh channel is tested in Welsh)."""
+    from monitor.i18n import translator
+
+    t = translator(locale)
+    subject = (
+        "[" + t.gettext("TEST") + "] " + t.gettext("socialmon test alert for route %(route)s", route=route)
+    )
+    return {
+        "subject": subject,
+        "title": subject,
+        "text": t.gettext(
+            "This is a test alert from `socialmon alerts test`. If you can read it, this channel works."
+        ),
+        "facts": [(t.gettext("Route"), route), (t.gettext("Sent"), now.strftime("%Y-%m-%d %H:%M:%S UTC"))],
+    }
