@@ -46,9 +46,13 @@ def digest(
 
 
 def _preview(config: object, store: object, fmt: str, out: str | None, route: str) -> None:
-    from monitor.digest import build_digest, render_digest
+    from monitor.digest import build_digest, render_digests
+    from monitor.i18n import locales
 
-    rendered = render_digest(build_digest(config, store, route=route), fmt)  # type: ignore[arg-type]
+    # in the configured `locale`; cy+en: the Welsh digest, then the English one
+    languages = locales(getattr(config, "locale", "en"))
+    digests = [build_digest(config, store, route=route, locale=lang) for lang in languages]  # type: ignore[arg-type]
+    rendered = render_digests(digests, fmt)  # type: ignore[arg-type]
     if out is None:
         click.echo(rendered, nl=not rendered.endswith("\n"))
         return

@@ -310,3 +310,18 @@ def test_bilingual_channel_gets_welsh_first_in_subject_and_body(store, tmp_path:
     welsh_at = next(i for i, t in enumerate(texts) if t.startswith("Crynodeb"))
     english_at = next(i for i, t in enumerate(texts) if t.startswith("Social media compliance digest"))
     assert welsh_at == 0 and english_at > welsh_at and card["body"][english_at].get("separator") is True
+
+
+def test_digest_preview_follows_the_configured_locale(store, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli.main import cli
+
+    cfg_path = tmp_path / "socialmon.yaml"
+    cfg_path.write_text(
+        "locale: cy+en\n" + ACCOUNTS + f"database: sqlite:///{tmp_path / 'test.db'}\nalerts:\n  channels:\n"
+        f"    mail: {email_channel(1)}\n  routes:\n    digest: " + '{channels: [mail], at: "08:30"}\n'
+    )
+    result = CliRunner().invoke(cli, ["digest", "--preview", "--format", "text", "--config", str(cfg_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("CYFRIFON") < result.output.index("ACCOUNTS")
