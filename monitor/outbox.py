@@ -335,7 +335,32 @@ def _raise_channel_problem(config: Config, store: Store, row: AlertRow, error: s
             kind="notice",
             dedup_key=f"channel-failed:{row.channel}:{now:%Y-%m-%d}",
             channels=channels,
+            localize=lambda locale: _channel_problem_texts(locale, row, error),
         )
+
+
+def _channel_problem_texts(locale: str, row: AlertRow, error: str) -> dict[str, object]:
+    """The failing-channel notice in an operations channel's language (the error stays as received)."""
+    from monitor.i18n import translator
+
+    t = translator(locale)
+    subject = f"[{t.gettext('HIGH')}] " + t.gettext(
+        "Alert channel %(channel)r is failing", channel=row.channel
+    )
+    text = t.gettext(
+        "An alert (id %(id)s, route %(route)s) could not be delivered through channel %(channel)r and was "
+        "marked failed. Check the channel's settings; failed alerts are listed by "
+        "`socialmon alerts list --failed`.",
+        id=row.id,
+        route=row.route,
+        channel=row.channel,
+    )
+    facts = [
+        (t.gettext("Channel"), row.channel),
+        (t.gettext("Route"), row.route),
+        (t.gettext("Error"), error),
+    ]
+    return {"subject": subject, "title": subject, "text": text, "facts": facts}
 
 
 # --- reading -----------------------------------------------------------------------------------
