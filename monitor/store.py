@@ -1,4 +1,10 @@
-"""The store: engine set-up, schema state, upserts by platform identity, reads for the checks."""
+"""The store: engine set-up, schema state, and what a poll writes.
+
+Upserts by platform identity (posts, messages, replies, profile snapshots, scheduled posts),
+cursors, rate-limit state and quota units, plus small reads the poll and CLI need. The checks'
+reads (stored rows back into records) are in `monitor.records`; the finding lifecycle is in
+`monitor.checking`.
+"""
 
 from __future__ import annotations
 
