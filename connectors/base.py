@@ -295,26 +295,6 @@ def unique(values: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-@dataclass(frozen=True)
-class Language:
-    label: str
-    confidence: float
-
-
-def detect(text: str) -> Language:
-    """The language of a text, from the project's classifier (monitor.language)."""
-    from monitor import language
-
-    detection = language.classify(text or "")
-    return Language(detection.label, float(detection.confidence))
-
-
-def enquiry(text: str, label: str) -> bool:
-    from monitor import language
-
-    return bool(language.is_enquiry(text or "", label))
-
-
 def require(mapping: Any, key: str, where: str) -> Any:
     """A required field of a platform object; a missing one makes the response a bad payload."""
     if not isinstance(mapping, dict):

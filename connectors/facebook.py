@@ -55,8 +55,6 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     cursor_since,
-    detect,
-    enquiry,
     hashtags_in,
     iso,
     links_in,
@@ -286,7 +284,6 @@ class _PagePoll:
             has_video = has_video or "video" in kind
         status_type = str(raw.get("status_type") or "")
         kind_: PostKind = "share" if raw.get("parent_id") else "original"
-        language = detect(text)
         return Post(
             platform="facebook",
             native_id=post_id,
@@ -295,8 +292,6 @@ class _PagePoll:
             text=text,
             url=str(raw.get("permalink_url") or f"https://www.facebook.com/{post_id}"),
             kind=kind_,
-            language=language.label,
-            language_confidence=language.confidence,
             links=unique(links),
             hashtags=hashtags_in(text),
             media=unique(media),
@@ -330,7 +325,6 @@ class _PagePoll:
         parent = str(as_dict(comment.get("parent"), where).get("id") or "")
         text = str(comment.get("message") or "")
         created = parse_time(require(comment, "created_time", where), where)
-        language = detect(text)
         if str(author.get("id") or "") == page_id:
             return Reply(
                 platform="facebook",
@@ -340,8 +334,6 @@ class _PagePoll:
                 text=text,
                 in_reply_to=parent or post.native_id,
                 conversation_id=post.native_id,
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return Message(
             platform="facebook",
@@ -352,9 +344,6 @@ class _PagePoll:
             author_name=str(author.get("name") or ""),
             created_at=created,
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=parent or post.native_id,
             conversation_id=post.native_id,
             url=str(comment.get("permalink_url") or ""),
@@ -412,7 +401,6 @@ class _PagePoll:
                 if str(author.get("id") or "") == page_id:
                     answered = last_inbound.get(conversation_id)
                     if answered and created >= self.dm_since - OVERLAP:
-                        language = detect(text)
                         replies.append(
                             Reply(
                                 platform="facebook",
@@ -422,8 +410,6 @@ class _PagePoll:
                                 text=text,
                                 in_reply_to=answered,
                                 conversation_id=conversation_id,
-                                language=language.label,
-                                language_confidence=language.confidence,
                             )
                         )
                     continue
@@ -431,7 +417,6 @@ class _PagePoll:
                 if created < self.dm_since - OVERLAP:
                     continue
                 newest = max(newest, created)
-                language = detect(text)
                 messages.append(
                     Message(
                         platform="facebook",
@@ -442,9 +427,6 @@ class _PagePoll:
                         author_name=str(author.get("name") or ""),
                         created_at=created,
                         text=text,
-                        language=language.label,
-                        language_confidence=language.confidence,
-                        is_enquiry=True,
                         conversation_id=conversation_id,
                         url=f"https://www.facebook.com{conversation.get('link') or ''}"
                         if conversation.get("link")

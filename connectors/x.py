@@ -57,8 +57,6 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     call_with_retries,
-    detect,
-    enquiry,
     iso,
     parse_time,
     require,
@@ -291,7 +289,6 @@ class XConnector(BaseConnector[XPlatform]):
         media = tuple(
             str(k) for k in as_list(as_dict(tweet.get("attachments"), where).get("media_keys"), where)
         )
-        language = detect(text)
         post = Post(
             platform="x",
             native_id=tweet_id,
@@ -300,8 +297,6 @@ class XConnector(BaseConnector[XPlatform]):
             text=text,
             url=f"https://x.com/{username}/status/{tweet_id}",
             kind=kind,
-            language=language.label,
-            language_confidence=language.confidence,
             links=unique(
                 u.get("expanded_url") or u.get("url")
                 for u in as_list(entities.get("urls"), where)
@@ -321,8 +316,6 @@ class XConnector(BaseConnector[XPlatform]):
                 text=text,
                 in_reply_to=refs["replied_to"],
                 conversation_id=str(tweet.get("conversation_id") or ""),
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return post, reply
 
@@ -335,7 +328,6 @@ class XConnector(BaseConnector[XPlatform]):
         author_id = str(tweet.get("author_id") or "")
         author = authors.get(author_id, {})
         refs = _referenced_tweets(tweet, where)
-        language = detect(text)
         handle = author.get("username") or "i"
         return Message(
             platform="x",
@@ -346,9 +338,6 @@ class XConnector(BaseConnector[XPlatform]):
             author_name=str(author.get("username") or author.get("name") or ""),
             created_at=parse_time(require(tweet, "created_at", where), where),
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=refs.get("replied_to", ""),
             conversation_id=str(tweet.get("conversation_id") or ""),
             url=f"https://x.com/{handle}/status/{tweet_id}",
@@ -425,7 +414,6 @@ class XConnector(BaseConnector[XPlatform]):
             sender = str(require(event, "sender_id", where))
             conversation = str(event.get("dm_conversation_id") or "")
             created = parse_time(require(event, "created_at", where), where)
-            language = detect(text)
             cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
             if sender == user_id:
                 answered = last_inbound.get(conversation)
@@ -439,8 +427,6 @@ class XConnector(BaseConnector[XPlatform]):
                             text=text,
                             in_reply_to=answered,
                             conversation_id=conversation,
-                            language=language.label,
-                            language_confidence=language.confidence,
                         )
                     )
                 continue
@@ -456,9 +442,6 @@ class XConnector(BaseConnector[XPlatform]):
                     author_name=str(author.get("username") or author.get("name") or ""),
                     created_at=created,
                     text=text,
-                    language=language.label,
-                    language_confidence=language.confidence,
-                    is_enquiry=True,  # every DM is an enquiry (policy: respond promptly)
                     conversation_id=conversation,
                 )
             )

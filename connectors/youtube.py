@@ -59,8 +59,6 @@ from connectors.base import (
     avatar_fingerprint,
     call_with_retries,
     cursor_since,
-    detect,
-    enquiry,
     hashtags_in,
     iso,
     links_in,
@@ -291,7 +289,6 @@ class _ChannelPoll:
         text = f"{title}\n\n{description}".strip()
         caption = str(details.get("caption") or "").lower()
         broadcast = str(snippet.get("liveBroadcastContent") or "none")
-        language = detect(text)
         return Post(
             platform="youtube",
             native_id=video_id,
@@ -300,8 +297,6 @@ class _ChannelPoll:
             text=text,
             url=f"https://www.youtube.com/watch?v={video_id}",
             kind="original",
-            language=language.label,
-            language_confidence=language.confidence,
             links=links_in(description),
             hashtags=hashtags_in(text),
             has_video=True,
@@ -384,7 +379,6 @@ class _ChannelPoll:
         text = str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")  # raw text when given
         created = parse_time(require(snippet, "publishedAt", where), where)
         parent = str(snippet.get("parentId") or parent)
-        language = detect(text)
         if author_id == channel_id:
             return Reply(
                 platform="youtube",
@@ -394,8 +388,6 @@ class _ChannelPoll:
                 text=text,
                 in_reply_to=parent or video_id,
                 conversation_id=thread_id,
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return Message(
             platform="youtube",
@@ -406,9 +398,6 @@ class _ChannelPoll:
             author_name=str(snippet.get("authorDisplayName") or ""),
             created_at=created,
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=parent or video_id,
             conversation_id=thread_id,
             url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else "",

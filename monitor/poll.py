@@ -38,6 +38,7 @@ from monitor.store import (
     upsert_rows,
     utcnow,
 )
+from monitor.tagging import tag_result
 
 
 @dataclass
@@ -105,6 +106,7 @@ def poll_account(
         log.error("poll crashed in the connector", error=outcome.error, exc_info=True)
         return outcome
 
+    tag_result(result)  # language and enquiry tags, once, before any transaction
     finished = now + timedelta(seconds=time.monotonic() - started)
     outcome = _record_success(store, account, result, now, finished)
     log.info(

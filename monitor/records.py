@@ -40,6 +40,7 @@ from monitor.db import (
 )
 from monitor.logs import redact
 from monitor.models import Message, Post, ProfileSnapshot, Reply, ScheduledPost
+from monitor.tagging import tag_profile
 from monitor.worktime import for_account
 
 MIN_LOOKBACK = timedelta(days=14)
@@ -314,7 +315,10 @@ def _load_profiles(session: Session, records: Records, ids: Sequence[str]) -> No
             .order_by(ranked.c.account_id, ranked.c.rank)
         )
         for row in session.execute(stmt):
-            records.profiles[row.account_id].append(record_from_row(ProfileSnapshot, row))
+            profile = record_from_row(ProfileSnapshot, row)
+            if row.language is None:  # stored before the poll tagged profiles: tag it as the poll would
+                profile = tag_profile(profile)
+            records.profiles[row.account_id].append(profile)
 
 
 def _load_scheduled(session: Session, records: Records, ids: Sequence[str]) -> None:

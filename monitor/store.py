@@ -303,8 +303,12 @@ def store_profile(session: Session, snapshot: models.ProfileSnapshot) -> bool:
         and (latest.name, latest.handle, latest.text, latest.avatar_fingerprint) == snapshot.identity()
     ):
         latest.last_seen_at = snapshot.taken_at
+        if latest.language is None:  # stored before profiles carried their language
+            latest.language, latest.language_confidence = snapshot.language, snapshot.language_confidence
+            latest.languages = list(snapshot.languages)
         return False
-    session.add(ProfileSnapshotRow(**asdict(snapshot), last_seen_at=snapshot.taken_at))
+    row = {**asdict(snapshot), "languages": list(snapshot.languages)}
+    session.add(ProfileSnapshotRow(**row, last_seen_at=snapshot.taken_at))
     return True
 
 

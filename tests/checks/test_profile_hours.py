@@ -5,7 +5,8 @@ from datetime import time
 import pytest
 from check_factories import account, context, profile
 
-from checks.profile_hours import ProfileHoursCheck, describe, parse_stated_hours
+from checks.profile_hours import ProfileHoursCheck
+from monitor.hours import describe, parse_stated_hours
 
 CHECK = ProfileHoursCheck()
 

@@ -16,6 +16,7 @@ from connectors.base import AuthExpired
 from monitor.config import load_config
 from monitor.demo import write_config
 from monitor.sandbox import SandboxClient, SandboxServer
+from monitor.tagging import tag_result
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def config(demo: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def fetch(config, account_id: str, cursor: dict | None = None):  # type: ignore[no-untyped-def]
+    """What the poll has before it stores: the connector's records, tagged with their languages."""
     account = config.account(account_id)
-    return get_connector(account.platform, config).fetch(account, cursor or {}, datetime.now(UTC))
+    return tag_result(get_connector(account.platform, config).fetch(account, cursor or {}, datetime.now(UTC)))
 
 
 def test_x_profile_posts_mentions_dms_and_replies(config, demo: SandboxServer) -> None:  # type: ignore[no-untyped-def]
