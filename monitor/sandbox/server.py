@@ -37,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from monitor.localhttp import serve_in_thread, stop_serving
 from monitor.sandbox.graph_api import GraphApi
 from monitor.sandbox.http import Request, Response
 from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure
@@ -72,20 +73,14 @@ class SandboxServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="socialmon-sandbox", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "socialmon-sandbox")
         return self
 
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        stop_serving(self._httpd, self._thread)
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -192,7 +192,7 @@ def test_poll_accounts_goes_on_after_a_failing_account(any_store: Store) -> None
     config = make_config()
     stub_first_poll(responses.mock)
     # The Graph accounts have no stub: `responses` refuses the connection, a transient error for them.
-    outcomes = poll_accounts(config, any_store, ["uni-fb", "uni-x"], now=NOW)
+    outcomes = poll_accounts(config, any_store, ["uni-fb", "uni-x"], now=NOW, sleep=Sleeps())
     assert [(o.account_id, o.status) for o in outcomes] == [("uni-fb", "transient"), ("uni-x", "ok")]
 
 
