@@ -62,6 +62,7 @@ from connectors.base import (
     require,
     unique,
 )
+from connectors.dm_threads import DmEvent, DmThreads
 from connectors.graph import GraphClient, strip_query
 from connectors.specs import FACEBOOK_SPEC
 from monitor.config import Account, GraphPlatform
@@ -82,7 +83,6 @@ MESSAGES_LIMIT = 25
 OVERLAP = timedelta(hours=1)  # re-read a little before the cursor: Graph is eventually consistent
 OPTIONAL_RECHECK = timedelta(hours=24)
 OPTIONAL_EDGES = ("scheduled_posts", "conversations")
-MAX_TRACKED_CONVERSATIONS = 500
 
 
 def posts_edge(window_start: datetime) -> str:
@@ -378,9 +378,7 @@ class _PagePoll:
                 < self.dm_since
             )
 
-        messages: list[Message] = []
-        replies: list[Reply] = []
-        last_inbound: dict[str, str] = dict(self.cursor.get("dm_last_inbound") or {})
+        threads = DmThreads("facebook", self.account.id, self.cursor)
         newest = self.dm_since
         for conversation in self.graph.all_pages(edge, "conversations", stop=older_than_cursor):
             conversation = as_dict(conversation, "facebook conversation")
@@ -393,54 +391,30 @@ class _PagePoll:
                 f"conversation {conversation_id}",
                 stop=lambda page: bool(page) and _created(page[-1]) < self.dm_since,
             )
+            link = conversation.get("link")
             for raw in sorted((as_dict(m, conversation_id) for m in thread), key=_created):  # oldest first
                 created = _created(raw)
                 message_id = str(require(raw, "id", "facebook message"))
-                text = str(raw.get("message") or "")
                 author = as_dict(raw.get("from"), message_id)
-                if str(author.get("id") or "") == page_id:
-                    answered = last_inbound.get(conversation_id)
-                    if answered and created >= self.dm_since - OVERLAP:
-                        replies.append(
-                            Reply(
-                                platform="facebook",
-                                native_id=message_id,
-                                account_id=self.account.id,
-                                created_at=created,
-                                text=text,
-                                in_reply_to=answered,
-                                conversation_id=conversation_id,
-                            )
-                        )
-                    continue
-                last_inbound[conversation_id] = message_id
-                if created < self.dm_since - OVERLAP:
-                    continue
-                newest = max(newest, created)
-                messages.append(
-                    Message(
-                        platform="facebook",
-                        native_id=message_id,
-                        account_id=self.account.id,
-                        channel="dm",
-                        author_id=str(author.get("id") or ""),
-                        author_name=str(author.get("name") or ""),
-                        created_at=created,
-                        text=text,
-                        conversation_id=conversation_id,
-                        url=f"https://www.facebook.com{conversation.get('link') or ''}"
-                        if conversation.get("link")
-                        else "",
-                    )
+                event = DmEvent(
+                    native_id=message_id,
+                    conversation_id=conversation_id,
+                    created_at=created,
+                    text=str(raw.get("message") or ""),
+                    outbound=str(author.get("id") or "") == page_id,
+                    author_id=str(author.get("id") or ""),
+                    author_name=str(author.get("name") or ""),
+                    url=f"https://www.facebook.com{link}" if link else "",
                 )
-        newest = max([newest, *(r.created_at for r in replies)])
+                recent = created >= self.dm_since - OVERLAP  # older ones only thread the conversation
+                threads.add(event, keep=recent)
+                if recent and not event.outbound:
+                    newest = max(newest, created)
+        newest = max([newest, *(r.created_at for r in threads.replies)])
         if newest > self.dm_since:
             self.cursor["dm_since"] = iso(newest)
-        if len(last_inbound) > MAX_TRACKED_CONVERSATIONS:
-            last_inbound = dict(list(last_inbound.items())[-MAX_TRACKED_CONVERSATIONS:])
-        if last_inbound:
-            self.cursor["dm_last_inbound"] = last_inbound
-        return messages, replies
+        threads.save(self.cursor)
+        return threads.messages, threads.replies
 
 
 def _created(raw: Any) -> datetime:

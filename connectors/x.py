@@ -62,6 +62,7 @@ from connectors.base import (
     require,
     unique,
 )
+from connectors.dm_threads import DmEvent, DmThreads
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
 from connectors.specs import X_SPEC
 from monitor.config import Account, XPlatform
@@ -71,7 +72,6 @@ NATIVE_ORIGIN = "https://api.twitter.com"
 PAGE_SIZE = 100
 MAX_PAGES = 5  # per edge per poll: 500 tweets, far above any university account's 15 minutes
 DM_RETRY_AFTER = timedelta(hours=24)
-MAX_TRACKED_CONVERSATIONS = 500
 
 TWEET_FIELDS = [
     "attachments",
@@ -404,53 +404,26 @@ class XConnector(BaseConnector[XPlatform]):
         users: dict[str, dict[str, Any]],
         cursor: dict[str, Any],
     ) -> tuple[list[Message], list[Reply]]:
-        messages: list[Message] = []
-        replies: list[Reply] = []
-        last_inbound: dict[str, str] = dict(cursor.get("dm_last_inbound") or {})
+        threads = DmThreads("x", account.id, cursor)
         for event in sorted(events, key=lambda e: int(str(require(e, "id", "X dm event")))):  # oldest first
             event_id = str(event["id"])
             where = f"X dm event {event_id}"
-            text = str(event.get("text") or "")
             sender = str(require(event, "sender_id", where))
-            conversation = str(event.get("dm_conversation_id") or "")
-            created = parse_time(require(event, "created_at", where), where)
-            cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
-            if sender == user_id:
-                answered = last_inbound.get(conversation)
-                if answered:
-                    replies.append(
-                        Reply(
-                            platform="x",
-                            native_id=event_id,
-                            account_id=account.id,
-                            created_at=created,
-                            text=text,
-                            in_reply_to=answered,
-                            conversation_id=conversation,
-                        )
-                    )
-                continue
-            last_inbound[conversation] = event_id
             author = users.get(sender, {})
-            messages.append(
-                Message(
-                    platform="x",
+            cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
+            threads.add(
+                DmEvent(
                     native_id=event_id,
-                    account_id=account.id,
-                    channel="dm",
+                    conversation_id=str(event.get("dm_conversation_id") or ""),
+                    created_at=parse_time(require(event, "created_at", where), where),
+                    text=str(event.get("text") or ""),
+                    outbound=sender == user_id,
                     author_id=sender,
                     author_name=str(author.get("username") or author.get("name") or ""),
-                    created_at=created,
-                    text=text,
-                    conversation_id=conversation,
                 )
             )
-        if len(last_inbound) > MAX_TRACKED_CONVERSATIONS:
-            newest = sorted(last_inbound.items(), key=lambda kv: int(kv[1]))[-MAX_TRACKED_CONVERSATIONS:]
-            last_inbound = dict(newest)
-        if last_inbound:
-            cursor["dm_last_inbound"] = last_inbound
-        return messages, replies
+        threads.save(cursor, recency=int)
+        return threads.messages, threads.replies
 
 
 # --- helpers ------------------------------------------------------------------------------------
