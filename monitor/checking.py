@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checks import all_checks, get_check
 from checks.base import Check, CheckContext
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import FindingRow
 from monitor.logs import get_logger, redact
 from monitor.models import Finding, severity_rank
 from monitor.records import CHUNK as _CHUNK
 from monitor.records import load_records
-from monitor.store import Store, utcnow
+from monitor.store import Store, dialect_insert
 
 
 @dataclass(frozen=True)
@@ -238,10 +238,8 @@ def _insert_findings(session: Session, findings: Sequence[Finding], now: datetim
         }
         for f in findings
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), _CHUNK):
-        stmt = insert(FindingRow).values(rows[start : start + _CHUNK])
+        stmt = dialect_insert(session, FindingRow).values(rows[start : start + _CHUNK])
         # The predicate is literal text: PostgreSQL infers a partial index only from a matching predicate.
         open_only = text("status = 'open'")
         stmt = stmt.on_conflict_do_nothing(index_elements=["fingerprint"], index_where=open_only)

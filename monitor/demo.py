@@ -45,6 +45,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from checks import REGISTRY
+from monitor.clock import utcnow
 from monitor.config import load_config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, PollRunRow
 from monitor.digest import build_digest, queue_digest_now, render_digest
@@ -292,7 +293,7 @@ def _next_second(moment: datetime) -> None:
 
 
 def _write_and_send_digest(rig: _Rig, result: DemoResult) -> None:
-    digest = build_digest(rig.config, rig.store, datetime.now(UTC))
+    digest = build_digest(rig.config, rig.store, utcnow())
     html_path, text_path = rig.dir / "digest.html", rig.dir / "digest.txt"
     html_path.write_text(render_digest(digest, "html"), encoding="utf-8")
     text_path.write_text(render_digest(digest, "text"), encoding="utf-8")

@@ -20,9 +20,9 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor.clock import as_utc, human_duration, utcnow
 from monitor.config import Account, Config, PairedLanguage
 from monitor.db import (
     AccountStateRow,
@@ -36,7 +36,7 @@ from monitor.db import (
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time, one_line, truncate
 from monitor.routing import enqueue_alert, is_digest_route
-from monitor.store import Store, rows_changed
+from monitor.store import Store, dialect_insert, rows_changed
 from monitor.templates import render_html, render_text
 from monitor.worktime import for_account
 
@@ -124,10 +124,6 @@ class Digest:
 # --- building ----------------------------------------------------------------------------------
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_digest(
     config: Config,
     store: Store,
@@ -179,7 +175,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
                 parity_note=note,
                 open_by_check=by_check,
                 open_total=sum(by_check.values()),
-                median_reply=_duration(median),
+                median_reply=human_duration(median),
                 median_reply_seconds=median.total_seconds() if median else None,
                 replies_counted=replies,
                 hours=account.monitoring_hours or "not registered",
@@ -214,7 +210,7 @@ def _last_posts(session: Session) -> dict[str, datetime]:
         .where(PostRow.kind == "original")
         .group_by(PostRow.account_id)
     )
-    return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+    return {account_id: as_utc(at) for account_id, at in session.execute(stmt) if at is not None}
 
 
 def _ever_read(session: Session) -> set[str]:
@@ -233,7 +229,7 @@ def _window_posts(session: Session, start: datetime, end: datetime) -> dict[str,
         .order_by(PostRow.created_at)
     )
     for account_id, created, language in session.execute(stmt):
-        out[account_id].append((_aware(created), language))
+        out[account_id].append((as_utc(created), language))
     return out
 
 
@@ -283,7 +279,7 @@ def _median_reply(
         .where(MessageRow.account_id == account.id)
     )
     pairs = [
-        (_aware(cast(datetime, asked)), _aware(cast(datetime, answered)))
+        (as_utc(cast(datetime, asked)), as_utc(cast(datetime, answered)))
         for asked, answered in session.execute(stmt)
     ]
     if not pairs:
@@ -436,19 +432,6 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{round(value * 100)}%"
 
 
-def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return "-"
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _manager(config: Config, account_id: str) -> str:
     try:
         return str(config.account(account_id).manager or "")
@@ -533,8 +516,7 @@ def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bo
 
 
 def _insert_schedule(session: Session, name: str, due: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ScheduleStateRow)
+    insert = dialect_insert(session, ScheduleStateRow)
     session.execute(
         insert.values(name=name, next_due_at=due, last_done_at=None).on_conflict_do_nothing(
             index_elements=["name"]

@@ -10,12 +10,13 @@ notice is written exactly once even when two instances or a restart see the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.logs import get_logger
@@ -44,7 +45,7 @@ class EmergencyError(Exception):
 
 
 def _now(now: datetime | None) -> datetime:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("naive datetime")
     return now

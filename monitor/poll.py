@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError, RateLimited
 from connectors.specs import platform_spec
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
@@ -36,7 +37,6 @@ from monitor.store import (
     store_replies,
     store_scheduled,
     upsert_rows,
-    utcnow,
 )
 from monitor.tagging import tag_result
 

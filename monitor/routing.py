@@ -18,32 +18,28 @@ running this twice (or in two processes) never queues the same alert twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from checks import all_checks
+from monitor.clock import as_utc, utcnow
 from monitor.config import Account, Config, Route
 from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
 from monitor.seams import AlertKind, AlertPayload, AlertReason
-from monitor.store import Store
+from monitor.store import Store, dialect_insert
 
 DIGEST_ROUTE = "digest"
 MANAGER_ROUTE = "manager"
 RESOLVED_LOOKBACK = timedelta(days=30)  # older resolutions are not announced after a long outage
 
 log = get_logger(component="routing")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- which routes take a finding ---------------------------------------------------------------
@@ -98,11 +94,6 @@ def manager_recipient(config: Config, finding: FindingRow, routes: Sequence[str]
 
 
 # --- writing rows ------------------------------------------------------------------------------
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AlertRow)
 
 
 def enqueue_alert(
@@ -168,7 +159,7 @@ def enqueue_alert(
     ]
     if not rows:
         return []
-    stmt = _insert(session).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
+    stmt = dialect_insert(session, AlertRow).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
     return list(session.scalars(stmt.returning(AlertRow.id)))
 
 
@@ -239,7 +230,7 @@ def _sent_times(session: Session, finding_ids: list[int]) -> dict[tuple[int, str
         )
         for finding_id, route, first_at, last_at in session.execute(stmt):
             if finding_id is not None:
-                out[(finding_id, route)] = (_aware(first_at), _aware(last_at))
+                out[(finding_id, route)] = (as_utc(first_at), as_utc(last_at))
     return out
 
 
@@ -342,11 +333,7 @@ def _enqueue_finding(
 
 def thread_key(finding: FindingRow) -> str:
     """Stable per finding row: first, repeats and resolution share it (e-mail threading)."""
-    return f"socialmon.{finding.fingerprint}.{int(_aware(finding.opened_at).timestamp())}"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"socialmon.{finding.fingerprint}.{int(as_utc(finding.opened_at).timestamp())}"
 
 
 def _account(config: Config, account_id: str) -> Account | None:

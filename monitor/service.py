@@ -45,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select, update
 
 from monitor import budget
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import (
     AccountStateRow,
@@ -73,10 +74,6 @@ STANDBY_RETRY = 2.0  # seconds between a standby's attempts to take the lead
 STOP_TIMEOUT = 8.0  # SIGTERM: running jobs get this long to finish (exit within 10 s)
 STALE_TICK = 30.0  # control jobs silent this long: unhealthy (no watchdog ping, /healthz 503)
 EXIT_LOST_LEAD = 75  # EX_TEMPFAIL: systemd restarts us, and we come back as a standby
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -38,10 +38,6 @@ from monitor.db import (
 
 class StoreError(Exception):
     """The database cannot be used as it is; the message says what to run."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -172,7 +168,8 @@ class Store:
 # --- upserts ----------------------------------------------------------------------------------
 
 
-def _insert(session: Session, table: Any) -> Any:
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT for the session's database (PostgreSQL or SQLite), which knows ON CONFLICT."""
     name = session.get_bind().dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
@@ -194,7 +191,7 @@ def upsert_rows(
         return
     table = model.__table__
     for start in range(0, len(rows), 500):
-        stmt = _insert(session, table).values(list(rows[start : start + 500]))
+        stmt = dialect_insert(session, table).values(list(rows[start : start + 500]))
         if update:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),

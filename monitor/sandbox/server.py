@@ -32,11 +32,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from monitor.clock import utcnow
 from monitor.localhttp import serve_in_thread, stop_serving
 from monitor.sandbox.graph_api import GraphApi
 from monitor.sandbox.http import Request, Response
@@ -242,7 +243,7 @@ def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 base_url=f"http://{self.headers.get('Host') or server.url.removeprefix('http://')}",
-                now=datetime.now(UTC),
+                now=utcnow(),
             )
             try:
                 response = server.dispatch(request)
