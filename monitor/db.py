@@ -142,10 +142,10 @@ class ProfileSnapshotRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     avatar_fingerprint: Mapped[str] = mapped_column(String(128), default="")
     url: Mapped[str] = mapped_column(Text, default="")
-    # Language tagged by the poll (issue 17): NULL on snapshots stored before it, tagged when read.
-    language: Mapped[str | None] = mapped_column(String(8), default="unknown")
-    language_confidence: Mapped[float | None] = mapped_column(Float, default=0.0)
-    languages: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
+    # Language tagged by the poll (issue 17); NULL (stored before, or written without it) is tagged when read.
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    languages: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class ScheduledPostRow(Base):
