@@ -34,12 +34,16 @@ def stop_serving(server: socketserver.BaseServer, thread: threading.Thread | Non
 
 
 class LocalServer:
-    """A ThreadingHTTPServer on 127.0.0.1 (port 0: any free one) serving `handler` on a daemon thread."""
+    """A ThreadingHTTPServer on loopback (port 0: any free one) serving `handler` on a daemon thread."""
 
     def __init__(
-        self, handler: type[BaseHTTPRequestHandler], port: int = 0, name: str = "local-http"
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "local-http",
     ) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.name = name
         self._thread: threading.Thread | None = None

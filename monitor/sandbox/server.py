@@ -30,15 +30,14 @@ Admin endpoints (JSON in, JSON out; the server listens on loopback only):
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.clock import utcnow
-from monitor.localhttp import serve_in_thread, stop_serving
+from monitor.localhttp import LocalServer
 from monitor.sandbox.graph_api import GraphApi
 from monitor.sandbox.http import Request, Response
 from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure
@@ -61,27 +60,25 @@ class SandboxServer:
         self.youtube = YouTubeApi(world)
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self._count = 0
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._local = LocalServer(_handler_for(self), host=host, port=port, name="socialmon-sandbox")
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._local.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._local.url
 
     def start(self) -> SandboxServer:
-        self._thread = serve_in_thread(self._httpd, "socialmon-sandbox")
+        self._local.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._local.httpd.serve_forever()
 
     def stop(self) -> None:
-        stop_serving(self._httpd, self._thread)
+        self._local.stop()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
