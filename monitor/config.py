@@ -28,6 +28,7 @@ from pydantic import (
 
 from monitor.durations import format_duration, parse_duration
 from monitor.hours import WeeklyHours, parse_hours
+from monitor.web_config import Web, web_problems
 
 DEFAULT_CONFIG_PATH = "config/socialmon.yaml"
 MAX_ALIASES = 100
@@ -371,6 +372,7 @@ class Config(Strict):
     accounts: list[Account] = Field(min_length=1)
     alerts: Alerts = Alerts()
     service: Service = Service()
+    web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 
     @field_validator("timezone")
@@ -771,6 +773,7 @@ def _cross_checks(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     problems += _account_problems(config)
     problems += _route_problems(config)
     problems += _database_problems(config)
+    problems += web_problems(config.web)
     return problems
 
 
