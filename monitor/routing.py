@@ -8,6 +8,9 @@ Rules (DESIGN section 6):
 - Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while a
   critical finding is open (only on routes that set `repeat`; lesser findings are said once);
   one `resolved` once it resolves (only if `first` went).
+- Triage (monitor/triage.py): an acknowledged finding gets no more repeats; a snoozed or
+  dismissed one gets no alerts at all (expired snoozes and dismissals count as `none` again).
+- With `web.public_url`, every finding alert carries `finding_url`, the link to its page.
 - Optional manager routing: the account's manager also gets immediate findings by e-mail.
 
 Idempotency: every row carries a unique `dedup_key`, inserted with ON CONFLICT DO NOTHING, so
@@ -29,6 +32,7 @@ from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
+from monitor.triage import QUIET_STATES, expire_states
 
 BUILTIN_CHECKS: dict[str, frozenset[str]] = {
     "emergency": frozenset({"emergency-posting"}),
@@ -169,6 +173,7 @@ def route_findings(config: Config, store: Any, now: datetime | None = None) -> i
     """Queue first / repeat / resolved alerts for findings; returns how many rows were written."""
     now = now or utcnow()
     with store.session() as session:
+        expire_states(session, now)
         written = _route_open(session, config, now) + _route_resolved(session, config, now)
     if written:
         log.info("alerts_queued", rows=written)
@@ -182,6 +187,8 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
     sent = _sent_times(session, [f.id for f in findings])
     written = 0
     for finding in findings:
+        if finding.state in QUIET_STATES:
+            continue  # snoozed or dismissed: no alerts until it expires or is reopened
         routes = routes_for(config, finding.check, finding.account_id, finding.severity)
         targets: list[tuple[str, timedelta | None, str | None]] = [
             (name, config.alerts.routes[name].repeat, None) for name in routes
@@ -206,8 +213,11 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
 def _repeat_due(
     finding: FindingRow, repeat: timedelta | None, last_at: datetime | None, now: datetime
 ) -> bool:
-    """Only critical findings repeat (on-call must not forget them); the rest are said once."""
-    if finding.severity != "critical" or repeat is None or last_at is None:
+    """Only critical findings repeat (on-call must not forget them); the rest are said once.
+
+    An acknowledged finding does not repeat: someone is on it.
+    """
+    if finding.severity != "critical" or repeat is None or last_at is None or finding.state == "acknowledged":
         return False
     return now - last_at >= repeat
 
@@ -241,6 +251,7 @@ def _route_resolved(session: Session, config: Config, now: datetime) -> int:
         .where(
             FindingRow.status == "resolved",
             FindingRow.resolved_at >= now - RESOLVED_LOOKBACK,
+            FindingRow.state.not_in(QUIET_STATES),
             ~exists().where(
                 later.finding_id == FindingRow.id, later.route == first.route, later.reason == "resolved"
             ),
@@ -292,6 +303,7 @@ def _enqueue_finding(
         facts.append(("Resolved", local_time(finding.resolved_at, config.tz)))
         if finding.resolve_reason:
             facts.append(("How", finding.resolve_reason))
+    finding_url = config.web.finding_url(finding.id) if config.web else None
     key = f"finding:{finding.id}:{route}:{reason}" + (f":{number}" if reason == "repeat" else "")
     channels = (
         [config.alerts.manager_channel] if route == MANAGER_ROUTE and config.alerts.manager_channel else None
@@ -324,6 +336,7 @@ def _enqueue_finding(
             "account_label": label,
             "policy_section": finding.policy_section,
             "url_title": "Open the post" if finding.subject.startswith("post:") else "Open",
+            **({"finding_url": finding_url} if finding_url else {}),
             **({"to": [recipient]} if recipient else {}),
         },
     )
