@@ -15,9 +15,10 @@ line that says what was wrong (an unknown id, a state that does not allow the ac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -352,6 +353,34 @@ def parse_finding_id(text: str) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise TriageError(f"{text!r} is not a finding id (a positive whole number, as `findings list` shows)")
     return int(value)
+
+
+def parse_until(text: str, tz: tzinfo, now: datetime) -> datetime:
+    """When a snooze or dismissal ends, as typed: `2026-12-01 09:00`, `2026-12-01` (midnight),
+    `09:00` (the next time the clock reads it) or ISO 8601 with an offset. Local times are in `tz`.
+    TriageError for anything else or a time not in the future.
+    """
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{1,2}:\d{2}", value):
+            hour, minute = (int(p) for p in value.split(":"))
+            local_now = now.astimezone(tz)
+            candidate = datetime.combine(local_now.date(), time(hour, minute), tzinfo=tz)
+            if candidate <= now:
+                candidate = datetime.combine(
+                    local_now.date() + timedelta(days=1), time(hour, minute), tzinfo=tz
+                )
+            return candidate.astimezone(UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise TriageError(
+            f"{text!r} is not a time (use e.g. 2026-12-01 09:00, 2026-12-01, 09:00 or ISO 8601)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    parsed = parsed.astimezone(UTC)
+    _require_future(parsed, now, "a snooze or dismissal")
+    return parsed
 
 
 def _name(by: str) -> str:
