@@ -333,3 +333,25 @@ def test_a_digest_stored_before_triage_existed_still_renders(store) -> None:
             del line[key]
     assert "A finding" in render_digest_data(data, "text")
     assert "A finding" in render_digest_data(data, "html")
+
+
+def test_a_delivered_alert_carries_the_finding_link_by_email_and_teams(store, tmp_path) -> None:
+    from alerts_support import email_channel, teams_channel
+
+    from monitor.outbox import send_due
+    from monitor.receivers import SmtpSink, TeamsReceiver
+
+    with SmtpSink(tmp_path / "mail") as sink, TeamsReceiver(tmp_path / "teams") as teams:
+        cfg = make_config(
+            {"mail": email_channel(sink.port), "teams": teams_channel(teams.url)},
+            {"emergency": "{channels: [mail, teams]}"},
+            WEB,
+        )
+        fid = one(store)
+        route_findings(cfg, store, NOW)
+        assert send_due(cfg, store, NOW).delivered == 2
+    page = f"https://socialmon.example.ac.uk/findings/{fid}"
+    [mail] = sink.messages
+    assert f"Acknowledge, snooze or dismiss: {page}" in mail.get_body(("plain",)).get_content()
+    card = teams.messages[0]["attachments"][0]["content"]
+    assert {"type": "Action.OpenUrl", "title": "Acknowledge or snooze", "url": page} in card["actions"]
