@@ -125,7 +125,8 @@ def test_local_mode_rules() -> None:
     ]
     nobody = "web:\n  auth: {mode: local}\n  roles: {}\n"
     assert errors(nobody) == [
-        "socialmon.yaml:30: web.auth.users: local sign-in needs at least one user (socialmon web hash-password)",
+        "socialmon.yaml:30: web.auth.users: local sign-in needs at least one user"
+        " (socialmon web hash-password)",
         "socialmon.yaml:31: web.roles: gives nobody a role: every page would be refused",
     ]
 
