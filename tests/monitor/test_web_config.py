@@ -134,3 +134,19 @@ def test_local_mode_rules() -> None:
 def test_a_bad_hash_value_is_not_echoed() -> None:
     lines = errors(LOCAL.replace('password_hash: "$argon2id', 'password_hash: [1, 2], x: "$argon2id'))
     assert all("argon2" not in line for line in lines)
+
+
+def test_check_config_summarises_the_dashboard_without_the_hash(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli.main import cli
+
+    path = tmp_path / "socialmon.yaml"
+    path.write_text(ACCOUNTS + LOCAL.replace("listen", "public_url: https://sm.example.ac.uk\n  listen"))
+    result = CliRunner().invoke(cli, ["check-config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "web: [::1]:9000, sign-in local, roles: 1 admin; alerts link to https://sm.example.ac.uk"
+        in result.stdout
+    )
+    assert "argon2" not in result.output
