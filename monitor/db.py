@@ -235,6 +235,7 @@ class FindingRow(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_findings_account_status", "account_id", "status"),
+        Index("ix_findings_state_until", "state", "state_until"),  # triage: expiry is looked for often
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)

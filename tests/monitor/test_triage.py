@@ -355,3 +355,28 @@ def test_a_delivered_alert_carries_the_finding_link_by_email_and_teams(store, tm
     assert f"Acknowledge, snooze or dismiss: {page}" in mail.get_body(("plain",)).get_content()
     card = teams.messages[0]["attachments"][0]["content"]
     assert {"type": "Action.OpenUrl", "title": "Acknowledge or snooze", "url": page} in card["actions"]
+
+
+def test_migration_gives_existing_findings_state_none_and_downgrades(any_store) -> None:
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from monitor.store import _alembic_config
+
+    with any_store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0001")
+    assert "finding_events" not in inspect(any_store.engine).get_table_names()
+    with any_store.engine.begin() as conn:
+        conn.execute(
+            text(
+                'INSERT INTO findings (fingerprint, "check", account_id, subject, severity, status, title,'
+                " detail, policy_section, url, immediate, since, opened_at, last_seen_at)"
+                " VALUES ('fp', 'cadence', 'central', 'account', 'warning', 'open', 't', 'd', 'p', '', false,"
+                " :at, :at, :at)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
+    any_store.upgrade()
+    [view] = list_findings(any_store, now=NOW)
+    assert (view.state, view.by, view.until) == ("none", None, None)
+    acknowledge(any_store, view.id, by="comms", note=None, now=NOW)

@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("state_by", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("state_note", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("state_until", monitor.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_findings_state_until", ["state", "state_until"], unique=False)
 
     op.create_table(
         "finding_events",
@@ -48,6 +49,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_finding_events_finding_at")
     op.drop_table("finding_events")
     with op.batch_alter_table("findings", schema=None) as batch_op:
+        batch_op.drop_index("ix_findings_state_until")
         batch_op.drop_column("state_until")
         batch_op.drop_column("state_note")
         batch_op.drop_column("state_by")
