@@ -257,13 +257,16 @@ def _view_fields(row: FindingRow) -> dict[str, Any]:
 
 
 def expire_states(session: Session, now: datetime) -> list[int]:
-    """Snoozes and dismissals whose `until` has passed go back to `none`; returns their ids.
+    """Open findings' snoozes and dismissals whose `until` has passed go back to `none`; returns their ids.
 
     Each row is changed by a guarded UPDATE, so two processes expiring at once record one event.
     """
     due = list(
         session.scalars(
             select(FindingRow.id).where(
+                # A resolved finding keeps the state it resolved in: expiring it later would, say,
+                # announce a long-past resolution that the dismissal had kept quiet.
+                FindingRow.status == "open",
                 FindingRow.state.in_(QUIET_STATES),
                 FindingRow.state_until.is_not(None),
                 FindingRow.state_until <= now,

@@ -380,3 +380,17 @@ def test_migration_gives_existing_findings_state_none_and_downgrades(any_store) 
     [view] = list_findings(any_store, now=NOW)
     assert (view.state, view.by, view.until) == ("none", None, None)
     acknowledge(any_store, view.id, by="comms", note=None, now=NOW)
+
+
+def test_a_finding_resolved_while_snoozed_keeps_its_state_and_no_late_resolution_goes(any_store) -> None:
+    cfg = config()
+    fid = one(any_store)
+    assert route_findings(cfg, any_store, NOW) == 1
+    snooze(any_store, fid, until=NOW + timedelta(hours=2), by="comms", note=None, now=NOW)
+    with any_store.session() as session:
+        row = session.get(FindingRow, fid)
+        row.status, row.resolved_at, row.resolve_reason = "resolved", NOW + timedelta(hours=1), "gone"
+    assert route_findings(cfg, any_store, NOW + timedelta(hours=3)) == 0
+    view = get_finding(any_store, fid, now=NOW + timedelta(hours=3))
+    assert (view.status, view.state) == ("resolved", "snoozed")
+    assert [a for a, _, _ in events(any_store, fid)] == ["snoozed"]
