@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.db import FindingEventRow, FindingRow
@@ -180,31 +180,60 @@ def list_findings(
     now: datetime,
 ) -> list[FindingView]:
     """Findings matching the filters: open before resolved, most severe first, then oldest breach."""
+    if (limit is not None and limit < 0) or offset < 0:
+        raise TriageError("limit and offset must not be negative")
+    where = _filters(status, check, account, state, severity, now)
+    with store.session() as session:
+        expire_states(session, now)
+        rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=FindingRow.severity, else_=-1)
+        stmt = (
+            select(FindingRow)
+            .where(*where)
+            .order_by((FindingRow.status != "open"), rank.desc(), FindingRow.since, FindingRow.id)
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [view_of(row) for row in session.scalars(stmt)]
+
+
+def count_findings(
+    store: Any,
+    *,
+    status: str | None = None,
+    check: str | None = None,
+    account: str | None = None,
+    state: str | None = None,
+    severity: str | None = None,
+    now: datetime,
+) -> int:
+    """How many findings `list_findings` would return without a limit (for paging)."""
+    where = _filters(status, check, account, state, severity, now)
+    with store.session() as session:
+        expire_states(session, now)
+        return int(session.scalar(select(func.count(FindingRow.id)).where(*where)) or 0)
+
+
+def _filters(
+    status: str | None,
+    check: str | None,
+    account: str | None,
+    state: str | None,
+    severity: str | None,
+    now: datetime,
+) -> list[Any]:
     _require_aware(now, "now")
     _require_choice(status, STATUSES, "status")
     _require_choice(state, STATES, "state")
     _require_choice(severity, SEVERITIES, "severity")
-    if (limit is not None and limit < 0) or offset < 0:
-        raise TriageError("limit and offset must not be negative")
-    with store.session() as session:
-        expire_states(session, now)
-        stmt = select(FindingRow)
-        for column, value in (
-            (FindingRow.status, status),
-            (FindingRow.check, check),
-            (FindingRow.account_id, account),
-            (FindingRow.state, state),
-            (FindingRow.severity, severity),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        rank = case({s: i for i, s in enumerate(SEVERITIES)}, value=FindingRow.severity, else_=-1)
-        stmt = stmt.order_by(
-            (FindingRow.status != "open"), rank.desc(), FindingRow.since, FindingRow.id
-        ).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [view_of(row) for row in session.scalars(stmt)]
+    pairs = (
+        (FindingRow.status, status),
+        (FindingRow.check, check),
+        (FindingRow.account_id, account),
+        (FindingRow.state, state),
+        (FindingRow.severity, severity),
+    )
+    return [column == value for column, value in pairs if value is not None]
 
 
 def get_finding(store: Any, finding_id: int, *, now: datetime) -> FindingDetail:

@@ -16,6 +16,7 @@ from monitor.routing import route_findings
 from monitor.triage import (
     TriageError,
     acknowledge,
+    count_findings,
     dismiss,
     get_finding,
     list_findings,
@@ -176,6 +177,8 @@ def test_list_filters_orders_and_pages(any_store) -> None:
     assert [v.id for v in list_findings(any_store, check="cadence", now=NOW)] == [low]
     assert [v.id for v in list_findings(any_store, severity="critical", status="open", now=NOW)] == [crit]
     assert [v.id for v in list_findings(any_store, limit=1, offset=1, now=NOW)] == [low]
+    assert count_findings(any_store, now=NOW) == 3
+    assert count_findings(any_store, status="open", severity="warning", now=NOW) == 1
     view = list_findings(any_store, check="cadence", now=NOW)[0]
     assert view.to_json() == {
         "id": low,
