@@ -288,44 +288,49 @@ def _view_fields(row: FindingRow) -> dict[str, Any]:
 def expire_states(session: Session, now: datetime) -> list[int]:
     """Open findings' snoozes and dismissals whose `until` has passed go back to `none`; returns their ids.
 
-    Each row is changed by a guarded UPDATE, so two processes expiring at once record one event.
+    One guarded UPDATE ... RETURNING per chunk: of two processes expiring at once, each row is
+    changed (and its `expired` event recorded) by one only.
     """
-    due = list(
-        session.scalars(
-            select(FindingRow.id).where(
-                # A resolved finding keeps the state it resolved in: expiring it later would, say,
-                # announce a long-past resolution that the dismissal had kept quiet.
-                FindingRow.status == "open",
-                FindingRow.state.in_(QUIET_STATES),
-                FindingRow.state_until.is_not(None),
-                FindingRow.state_until <= now,
-            )
-        )
+    due_condition = (
+        # A resolved finding keeps the state it resolved in: expiring it later would, say,
+        # announce a long-past resolution that the dismissal had kept quiet.
+        FindingRow.status == "open",
+        FindingRow.state.in_(QUIET_STATES),
+        FindingRow.state_until.is_not(None),
+        FindingRow.state_until <= now,
     )
+    was = {
+        row.id: row.state
+        for row in session.execute(select(FindingRow.id, FindingRow.state).where(*due_condition))
+    }
+    if not was:
+        return []
     expired: list[int] = []
-    for finding_id in due:
-        row = session.get(FindingRow, finding_id)
-        if row is None:
-            continue
-        was, until = row.state, row.state_until
-        result = session.execute(
+    ids = sorted(was)
+    for start in range(0, len(ids), 500):
+        stmt = (
             update(FindingRow)
-            .where(FindingRow.id == finding_id, FindingRow.state == was, FindingRow.state_until == until)
-            .values(state="none", state_at=now, state_by=None, state_note=None, state_until=None),
-            execution_options={"synchronize_session": False},
+            .where(FindingRow.id.in_(ids[start : start + 500]), *due_condition)
+            .values(state="none", state_at=now, state_by=None, state_note=None, state_until=None)
+            .returning(FindingRow.id)
         )
-        if getattr(result, "rowcount", 0) != 1:
-            continue
-        session.expire(row)
-        session.add(
-            FindingEventRow(
-                finding_id=finding_id, at=now, by=SYSTEM_ACTOR, action="expired", note=_EXPIRY_NOTES.get(was)
-            )
+        expired += session.scalars(stmt, execution_options={"synchronize_session": False}).all()
+    session.add_all(
+        FindingEventRow(
+            finding_id=finding_id,
+            at=now,
+            by=SYSTEM_ACTOR,
+            action="expired",
+            note=_EXPIRY_NOTES.get(was[finding_id]),
         )
-        expired.append(finding_id)
-    if expired:
-        session.flush()
-    return expired
+        for finding_id in expired
+    )
+    for finding_id in expired:  # rows already loaded in this session must not show the old state
+        row = session.identity_map.get(session.identity_key(FindingRow, finding_id))
+        if row is not None:
+            session.expire(row)
+    session.flush()
+    return sorted(expired)
 
 
 def quiet_finding_ids(session: Session, finding_ids: Sequence[int]) -> set[int]:
