@@ -29,6 +29,7 @@ from monitor.config_fields import (
 )
 from monitor.hours import WeeklyHours, parse_hours
 from monitor.notifiers.specs import CHANNELS, ChannelSettings, EmailChannel
+from monitor.web_config import Web, web_problems
 
 Problems = list[tuple[tuple[Any, ...], str]]
 
@@ -266,6 +267,7 @@ class Config(Strict):
     accounts: list[Account] = Field(min_length=1)
     alerts: Alerts = Alerts()
     service: Service = Service()
+    web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 
     @field_validator("timezone")
@@ -311,6 +313,7 @@ def cross_checks(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     problems += _account_problems(config)
     problems += _route_problems(config)
     problems += _database_problems(config)
+    problems += web_problems(config.web)
     return problems
 
 

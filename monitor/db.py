@@ -239,6 +239,7 @@ class FindingRow(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_findings_account_status", "account_id", "status"),
+        Index("ix_findings_state_until", "state", "state_until"),  # triage: expiry is looked for often
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -257,6 +258,26 @@ class FindingRow(Base):
     last_seen_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolve_reason: Mapped[str | None] = mapped_column(Text)
+    # --- triage (findings have a human side): none | acknowledged | snoozed | dismissed ---
+    state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    state_at: Mapped[datetime | None]
+    state_by: Mapped[str | None] = mapped_column(String(255))
+    state_note: Mapped[str | None] = mapped_column(Text)  # a dismissal's reason, or the note given
+    state_until: Mapped[datetime | None]  # a snooze's or a dismissal's expiry
+
+
+class FindingEventRow(Base):
+    """Triage: the audit trail of one finding (acknowledged, snoozed, dismissed, reopened, expired)."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (Index("ix_finding_events_finding_at", "finding_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(16))  # acknowledged | snoozed | dismissed | reopened | expired
+    note: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None]
 
 
 class AlertRow(Base):

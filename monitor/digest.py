@@ -38,6 +38,7 @@ from monitor.notifiers.text import local_time, one_line, truncate
 from monitor.routing import enqueue_alert, is_digest_route
 from monitor.store import Store, dialect_insert, rows_changed
 from monitor.templates import render_html, render_text
+from monitor.triage import QUIET_STATES
 from monitor.worktime import for_account
 
 WINDOW = timedelta(days=7)  # parity and reply time look back this far
@@ -83,6 +84,12 @@ class FindingLine:
     resolve_reason: str = ""
     policy_section: str = ""  # why: the policy sentence the finding enforces
     manager: str = ""  # who: the account's registered manager, when there is one
+    # Triage (monitor/triage.py): what people said about it, and its page on the dashboard.
+    state: str = "none"
+    state_by: str = ""
+    state_note: str = ""
+    state_until: str = ""
+    page: str = ""
 
 
 @dataclass
@@ -112,6 +119,9 @@ class Digest:
     # does not fade into a count once it has been "new" once.
     still_open: list[FindingLine] = field(default_factory=list)
     still_open_total: int = 0
+    # Open findings snoozed or dismissed: out of the to-do, listed briefly so none disappears silently.
+    quiet: list[FindingLine] = field(default_factory=list)
+    quiet_total: int = 0
 
     @property
     def open_total(self) -> int:
@@ -141,6 +151,9 @@ def build_digest(
 
 
 def _build(session: Session, config: Config, now: datetime, since: datetime) -> Digest:
+    from monitor.triage import expire_states
+
+    expire_states(session, now)
     tz = config.tz
     local_now = now.astimezone(tz)
     digest = Digest(
@@ -185,9 +198,10 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     for per_check in open_counts.values():
         totals.update(per_check)
     digest.open_by_check = dict(sorted(totals.items()))
-    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now)
+    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now, to_do=True)
     digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now)
     digest.still_open, digest.still_open_total = _still_open(session, config, since)
+    digest.quiet, digest.quiet_total = _quiet(session, config)
     digest.emergencies = _emergencies(session, config, since, now)
     return digest
 
@@ -294,15 +308,27 @@ def _median_reply(
 
 
 def _findings(
-    session: Session, config: Config, column: Any, since: datetime, now: datetime
+    session: Session, config: Config, column: Any, since: datetime, now: datetime, to_do: bool = False
 ) -> tuple[list[FindingLine], int]:
-    lines, total = _finding_lines(session, config, (column > since) & (column <= now))
+    condition = (column > since) & (column <= now)
+    if to_do:  # snoozed and dismissed findings have their own section
+        condition = condition & FindingRow.state.not_in(QUIET_STATES)
+    lines, total = _finding_lines(session, config, condition)
     # Opened and already resolved in the same period: nothing left to do, so after the open ones.
     return sorted(lines, key=lambda line: bool(line.resolved)), total
 
 
 def _still_open(session: Session, config: Config, since: datetime) -> tuple[list[FindingLine], int]:
-    return _finding_lines(session, config, (FindingRow.status == "open") & (FindingRow.opened_at <= since))
+    condition = (
+        (FindingRow.status == "open")
+        & (FindingRow.opened_at <= since)
+        & FindingRow.state.not_in(QUIET_STATES)
+    )
+    return _finding_lines(session, config, condition)
+
+
+def _quiet(session: Session, config: Config) -> tuple[list[FindingLine], int]:
+    return _finding_lines(session, config, (FindingRow.status == "open") & FindingRow.state.in_(QUIET_STATES))
 
 
 # Most urgent first, so the first lines of each list are what to do today.
@@ -332,6 +358,11 @@ def _finding_lines(session: Session, config: Config, condition: Any) -> tuple[li
             resolve_reason=one_line(row.resolve_reason or "", 300),
             policy_section=one_line(row.policy_section or "", 400),
             manager=_manager(config, row.account_id),
+            state=row.state or "none",
+            state_by=one_line(row.state_by or "", 120),
+            state_note=one_line(row.state_note or "", 300),
+            state_until=local_time(row.state_until, config.tz) if row.state_until else "",
+            page=(config.web.finding_url(row.id) or "") if config.web else "",
         )
         for row in rows
     ]
@@ -384,9 +415,9 @@ def render_digest(digest: Digest, fmt: Literal["html", "text"] = "html") -> str:
 def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
     """Render a digest from its stored dict form (what an outbox row carries)."""
     if fmt == "html":
-        return render_html("digest.html.j2", d=data, pct=_pct)
+        return render_html("digest.html.j2", d=data, pct=_pct, quiet_label=quiet_label)
     if fmt == "text":
-        return render_text("digest.txt.j2", d=data, pct=_pct)
+        return render_text("digest.txt.j2", d=data, pct=_pct, quiet_label=quiet_label)
     raise ValueError(f"unknown digest format {fmt!r} (html or text)")
 
 
@@ -404,7 +435,8 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
     ]
     new = [f"New: {f.severity.upper()} · {f.title} · {f.account}" for f in digest.new]
     resolved = [f"Resolved: {f.title} · {f.account}" for f in digest.resolved]
-    items = emergencies + new + items + resolved
+    quiet = [f"{quiet_label(asdict(f))}: {f.title} · {f.account}" for f in digest.quiet]
+    items = emergencies + new + items + resolved + quiet
     return {
         "kind": "digest",
         "title": digest.title,
@@ -416,6 +448,14 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
         "items": items,
         "digest": digest.to_dict(),
     }
+
+
+def quiet_label(f: dict[str, Any]) -> str:
+    """`Snoozed until ...` / `Dismissed by ... (reason)`: why a finding is out of the to-do."""
+    if f.get("state") == "snoozed":
+        return f"Snoozed until {f.get('state_until')} by {f.get('state_by')}"
+    until = f", until {f['state_until']}" if f.get("state_until") else ""
+    return f"Dismissed by {f.get('state_by')} ({f.get('state_note')}{until})"
 
 
 def _posts_by_non_central(count: int) -> str:

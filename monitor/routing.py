@@ -9,6 +9,9 @@ Rules (DESIGN section 6):
 - Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while a
   critical finding is open (only on routes that set `repeat`; lesser findings are said once);
   one `resolved` once it resolves (only if `first` went).
+- Triage (monitor/triage.py): an acknowledged finding gets no more repeats; a snoozed or
+  dismissed one gets no alerts at all (expired snoozes and dismissals count as `none` again).
+- With `web.public_url`, every finding alert carries `finding_url`, the link to its page.
 - Optional manager routing: the account's manager also gets immediate findings by e-mail.
 
 Idempotency: every row carries a unique `dedup_key`, inserted with ON CONFLICT DO NOTHING, so
@@ -34,6 +37,7 @@ from monitor.models import severity_rank
 from monitor.notifiers.text import local_time, one_line
 from monitor.seams import AlertKind, AlertPayload, AlertReason
 from monitor.store import Store, dialect_insert
+from monitor.triage import QUIET_STATES, expire_states
 
 DIGEST_ROUTE = "digest"
 MANAGER_ROUTE = "manager"
@@ -170,6 +174,7 @@ def route_findings(config: Config, store: Store, now: datetime | None = None) ->
     """Queue first / repeat / resolved alerts for findings; returns how many rows were written."""
     now = now or utcnow()
     with store.session() as session:
+        expire_states(session, now)
         written = _route_open(session, config, now) + _route_resolved(session, config, now)
     if written:
         log.info("alerts_queued", rows=written)
@@ -183,6 +188,8 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
     sent = _sent_times(session, [f.id for f in findings])
     written = 0
     for finding in findings:
+        if finding.state in QUIET_STATES:
+            continue  # snoozed or dismissed: no alerts until it expires or is reopened
         routes = routes_for(config, finding.check, finding.account_id, finding.severity)
         targets: list[tuple[str, timedelta | None, str | None]] = [
             (name, config.alerts.routes[name].repeat, None) for name in routes
@@ -207,8 +214,11 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
 def _repeat_due(
     finding: FindingRow, repeat: timedelta | None, last_at: datetime | None, now: datetime
 ) -> bool:
-    """Only critical findings repeat (on-call must not forget them); the rest are said once."""
-    if finding.severity != "critical" or repeat is None or last_at is None:
+    """Only critical findings repeat (on-call must not forget them); the rest are said once.
+
+    An acknowledged finding does not repeat: someone is on it.
+    """
+    if finding.severity != "critical" or repeat is None or last_at is None or finding.state == "acknowledged":
         return False
     return now - last_at >= repeat
 
@@ -242,6 +252,7 @@ def _route_resolved(session: Session, config: Config, now: datetime) -> int:
         .where(
             FindingRow.status == "resolved",
             FindingRow.resolved_at >= now - RESOLVED_LOOKBACK,
+            FindingRow.state.not_in(QUIET_STATES),
             ~exists().where(
                 later.finding_id == FindingRow.id, later.route == first.route, later.reason == "resolved"
             ),
@@ -293,6 +304,7 @@ def _enqueue_finding(
         facts.append(("Resolved", local_time(finding.resolved_at, config.tz)))
         if finding.resolve_reason:
             facts.append(("How", finding.resolve_reason))
+    finding_url = config.web.finding_url(finding.id) if config.web else None
     key = f"finding:{finding.id}:{route}:{reason}" + (f":{number}" if reason == "repeat" else "")
     channels = (
         [config.alerts.manager_channel] if route == MANAGER_ROUTE and config.alerts.manager_channel else None
@@ -325,6 +337,7 @@ def _enqueue_finding(
             "account_label": label,
             "policy_section": finding.policy_section,
             "url_title": "Open the post" if finding.subject.startswith("post:") else "Open",
+            **({"finding_url": finding_url} if finding_url else {}),
             **({"to": [recipient]} if recipient else {}),
         },
     )

@@ -72,6 +72,19 @@ def summarise(config: Config) -> dict[str, Any]:
             for name, route in config.alerts.routes.items()
         },
         "notes": _notes(config),
+        **({"web": _web_summary(config.web)} if config.web else {}),
+    }
+
+
+def _web_summary(web: Any) -> dict[str, Any]:
+    """The dashboard: where, how people sign in, how many have each role (never a password hash)."""
+    roles: Counter[str] = Counter(web.roles.values())
+    return {
+        "listen": web.listen,
+        "public_url": web.public_url,
+        "auth": web.auth.mode,
+        "users": len(web.auth.users),
+        "roles": {role: roles.get(role, 0) for role in ("viewer", "comms", "oncall", "admin")},
     }
 
 
@@ -137,5 +150,10 @@ def render(summary: dict[str, Any]) -> str:
     for name, route in summary["routes"].items():
         extras = "".join(f", {key} {route[key]}" for key in ("at", "repeat", "min_severity") if key in route)
         lines.append(f"  {name:<16} -> {', '.join(route['channels'])}{extras}")
+    web = summary.get("web")
+    if web:
+        people = ", ".join(f"{n} {role}" for role, n in web["roles"].items() if n)
+        links = f"; alerts link to {web['public_url']}" if web["public_url"] else ""
+        lines.append(f"web: {web['listen']}, sign-in {web['auth']}, roles: {people}{links}")
     lines.extend(f"note: {note}" for note in summary["notes"])
     return "\n".join(lines)

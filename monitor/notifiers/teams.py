@@ -24,6 +24,7 @@ ITEM_CHARS = 300
 TEXT_CHARS = 4000
 FACT_CHARS = 500
 MAX_FACTS = 30
+FINDING_LINK_TITLE = "Acknowledge or snooze"  # the button to the finding's page on the dashboard
 
 _COLOURS = {"critical": "Attention", "high": "Attention", "warning": "Warning"}
 _THEME = {"critical": "D13438", "high": "D13438", "warning": "F7A600", "resolved": "2E8B57"}
@@ -40,6 +41,7 @@ def _content(alert: OutgoingAlert) -> dict[str, Any]:
         "items": [one_line(item, ITEM_CHARS) for item in (p.get("items") or [])],
         "url": safe_link(p.get("url")),
         "url_title": one_line(p.get("url_title") or "Open the post", 40),
+        "finding_url": safe_link(p.get("finding_url")),  # its page on the dashboard (web.public_url)
         "policy": one_line(p.get("policy_section") or "", FACT_CHARS),
     }
 
@@ -145,8 +147,11 @@ def _workflows(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: 
         "body": body,
         "msteams": {"width": "Full"},
     }
-    if c["url"]:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": c["url_title"], "url": c["url"]}]
+    actions = [{"type": "Action.OpenUrl", "title": c["url_title"], "url": c["url"]}] if c["url"] else []
+    if c["finding_url"]:
+        actions.append({"type": "Action.OpenUrl", "title": FINDING_LINK_TITLE, "url": c["finding_url"]})
+    if actions:
+        card["actions"] = actions
     return {
         "type": "message",
         "attachments": [
@@ -178,9 +183,13 @@ def _legacy(alert: OutgoingAlert, c: dict[str, Any], shown: int, text_limit: int
         "title": markdown_escape(c["title"]),
         "sections": [section],
     }
-    if c["url"]:
+    links = [(c["url_title"], c["url"])] if c["url"] else []
+    if c["finding_url"]:
+        links.append((FINDING_LINK_TITLE, c["finding_url"]))
+    if links:
         card["potentialAction"] = [
-            {"@type": "OpenUri", "name": c["url_title"], "targets": [{"os": "default", "uri": c["url"]}]}
+            {"@type": "OpenUri", "name": name, "targets": [{"os": "default", "uri": uri}]}
+            for name, uri in links
         ]
     return card
 
