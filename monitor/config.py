@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from monitor.durations import format_duration, parse_duration
+from monitor.hooks.settings import Webhooks
 from monitor.hours import WeeklyHours, parse_hours
 
 DEFAULT_CONFIG_PATH = "config/socialmon.yaml"
@@ -371,6 +372,7 @@ class Config(Strict):
     accounts: list[Account] = Field(min_length=1)
     alerts: Alerts = Alerts()
     service: Service = Service()
+    webhooks: Webhooks | None = None  # platform webhooks as poll hints (monitor/hooks); off when absent
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 
     @field_validator("timezone")

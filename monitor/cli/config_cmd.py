@@ -77,7 +77,20 @@ def summarise(config: Config) -> dict[str, Any]:
             name: {k: v for k, v in route.model_dump(mode="json").items() if v is not None}
             for name, route in config.alerts.routes.items()
         },
+        "webhooks": _webhooks_summary(config),
         "notes": _notes(config),
+    }
+
+
+def _webhooks_summary(config: Config) -> dict[str, Any] | None:
+    hooks = config.webhooks
+    if hooks is None:
+        return None
+    return {
+        "listen": hooks.listen,
+        "public_url": hooks.public_url,
+        "meta": {"app_secret": MASK, "verify_token": MASK} if hooks.meta else None,
+        "youtube": {"secret": MASK} if hooks.youtube else None,
     }
 
 
@@ -165,5 +178,11 @@ def render(summary: dict[str, Any]) -> str:
     for name, route in summary["routes"].items():
         extras = "".join(f", {key} {route[key]}" for key in ("at", "repeat", "min_severity") if key in route)
         lines.append(f"  {name:<16} -> {', '.join(route['channels'])}{extras}")
+    hooks = summary.get("webhooks")
+    if hooks:
+        which = [name for name in ("meta", "youtube") if hooks[name]]
+        lines.append(
+            f"webhooks: {', '.join(which) or 'none'} on {hooks['listen']} for {hooks['public_url']} (secrets {MASK})"
+        )
     lines.extend(f"note: {note}" for note in summary["notes"])
     return "\n".join(lines)
