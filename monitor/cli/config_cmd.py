@@ -182,7 +182,8 @@ def render(summary: dict[str, Any]) -> str:
     if hooks:
         which = [name for name in ("meta", "youtube") if hooks[name]]
         lines.append(
-            f"webhooks: {', '.join(which) or 'none'} on {hooks['listen']} for {hooks['public_url']} (secrets {MASK})"
+            f"webhooks: {', '.join(which) or 'none'} on {hooks['listen']} "
+            f"for {hooks['public_url']} (secrets {MASK})"
         )
     lines.extend(f"note: {note}" for note in summary["notes"])
     return "\n".join(lines)
