@@ -44,7 +44,9 @@ def daemon(sandbox: SandboxServer, tmp_path: Path) -> Iterator[tuple[Service, St
     store = Store(config.database_url())
     store.upgrade()
     service = Service(config, store, poll_workers=4)
-    thread = threading.Thread(target=service.serve, args=(leadership_for(store, config.service.lock_id),), daemon=True)
+    thread = threading.Thread(
+        target=service.serve, args=(leadership_for(store, config.service.lock_id),), daemon=True
+    )
     thread.start()
     try:
         assert wait_for(lambda: service.hooks is not None and service.hooks.port == port)
@@ -60,7 +62,9 @@ def rows(store: Store, query: Any) -> list[Any]:
         return list(session.execute(query).all())
 
 
-def test_hints_bring_posts_uploads_and_comments_in_seconds(daemon: tuple[Service, Store], sandbox: SandboxServer) -> None:
+def test_hints_bring_posts_uploads_and_comments_in_seconds(
+    daemon: tuple[Service, Store], sandbox: SandboxServer
+) -> None:
     service, store = daemon
     config = service.config
     hooks = config.webhooks
@@ -100,7 +104,10 @@ def test_hints_bring_posts_uploads_and_comments_in_seconds(daemon: tuple[Service
 
     def stored() -> bool:
         post = rows(store, select(PostRow.id).where(PostRow.text.contains("open day moved")))
-        upload = rows(store, select(PostRow.id).where(PostRow.account_id == "dept-youtube", PostRow.title == "Open day tour"))
+        upload = rows(
+            store,
+            select(PostRow.id).where(PostRow.account_id == "dept-youtube", PostRow.title == "Open day tour"),
+        )
         comment = rows(store, select(MessageRow.id).where(MessageRow.text == "When is the open day?"))
         return bool(post and upload and comment)
 
@@ -127,5 +134,9 @@ def test_hints_bring_posts_uploads_and_comments_in_seconds(daemon: tuple[Service
 
 def _delivered(config: Any, store: Store) -> list[dict[str, Any]] | None:
     rows_ = hook_status(config, store, datetime.now(UTC))
-    done = [r for r in rows_ if r["account"] in {"dept-facebook", "dept-youtube", "dept-instagram"} and r["last_delivery_at"]]
+    done = [
+        r
+        for r in rows_
+        if r["account"] in {"dept-facebook", "dept-youtube", "dept-instagram"} and r["last_delivery_at"]
+    ]
     return rows_ if len(done) == 3 else None

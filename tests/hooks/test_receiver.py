@@ -84,7 +84,9 @@ def page_post(page: str = DEPT_PAGE, n: int = 1) -> bytes:
             {
                 "id": page,
                 "time": 1764504000 + n,
-                "changes": [{"field": "feed", "value": {"item": "status", "verb": "add", "post_id": f"{page}_{n}"}}],
+                "changes": [
+                    {"field": "feed", "value": {"item": "status", "verb": "add", "post_id": f"{page}_{n}"}}
+                ],
             }
         ],
     }
@@ -128,10 +130,16 @@ def test_a_signed_page_delivery_is_a_hint_for_that_account(rig: Rig) -> None:
 
 def test_instagram_comments_and_mentions_are_hints(rig: Rig) -> None:
     for n, (field_name, value) in enumerate(
-        [("comments", {"id": "1", "text": "hi", "media": {"id": "9"}}), ("mentions", {"comment_id": "2", "media_id": "9"})]
+        [
+            ("comments", {"id": "1", "text": "hi", "media": {"id": "9"}}),
+            ("mentions", {"comment_id": "2", "media_id": "9"}),
+        ]
     ):
         body = json.dumps(
-            {"object": "instagram", "entry": [{"id": IG_USER, "time": n, "changes": [{"field": field_name, "value": value}]}]}
+            {
+                "object": "instagram",
+                "entry": [{"id": IG_USER, "time": n, "changes": [{"field": field_name, "value": value}]}],
+            }
         ).encode()
         assert post_meta(rig, body).status_code == 200
     assert rig.hints.got == [("dept-instagram", "instagram")] * 2
@@ -198,7 +206,9 @@ def atom(channel: str = CHANNEL, video: str = "abcdefghijk") -> bytes:
     ).encode()
 
 
-def post_websub(rig: Rig, body: bytes, method: str | None = "sha1", secret: str | None = None, **headers: str):
+def post_websub(
+    rig: Rig, body: bytes, method: str | None = "sha1", secret: str | None = None, **headers: str
+):
     key = secret or websub_secret(WEBSUB_SECRET, topic_for(CHANNEL))
     sent = {"Content-Type": "application/atom+xml", **headers}
     if method is not None:
@@ -222,7 +232,12 @@ def test_websub_verification_for_our_topic_echoes_and_records_the_lease(rig: Rig
     assert rig.verified == [("dept-youtube", "subscribe", 432000)]
     other = requests.get(
         f"{rig.url}/hooks/youtube",
-        params={"account": "dept-youtube", "hub.mode": "subscribe", "hub.topic": topic_for("UCother"), "hub.challenge": "x"},
+        params={
+            "account": "dept-youtube",
+            "hub.mode": "subscribe",
+            "hub.topic": topic_for("UCother"),
+            "hub.challenge": "x",
+        },
         timeout=5,
     )
     assert other.status_code == 404 and rig.verified == [("dept-youtube", "subscribe", 432000)]
