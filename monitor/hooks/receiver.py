@@ -357,6 +357,9 @@ def _handler_for(app: HookApp) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "socialmon-hooks"
         timeout = 30  # a client that stops sending is dropped, not waited for
+        # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the
+        # client's delayed ACK hold each answer ~40 ms (measured: 88 deliveries/s instead of >1,000).
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._serve()
