@@ -199,7 +199,8 @@ def report(result: dict[str, Any]) -> bool:
     )
     print(
         f"  bad requests: {result['bad']} (unsigned, wrong signature or secret, replayed, oversized): "
-        f"{result['bad_accepted']} accepted, {result['hints_from_bad']} hints; statuses {result['bad_statuses']}"
+        f"{result['bad_accepted']} accepted, {result['hints_from_bad']} hints; "
+        f"statuses {result['bad_statuses']}"
         "   (target 0 accepted)"
     )
     return (
