@@ -63,11 +63,10 @@ class World:
 
 
 @pytest.fixture
-def world(sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+def world(sandbox: SandboxServer, any_store: Store) -> Iterator[World]:
     port = free_port()
-    config = make_config(sandbox.url, f"sqlite:///{tmp_path / 's.db'}", port, extra=ALERTS)
-    store = Store(config.database_url())
-    store.upgrade()
+    config = make_config(sandbox.url, "sqlite:///unused.db", port, extra=ALERTS)
+    store = any_store
     clock = Clock()
     app = HookApp(
         config,
@@ -81,7 +80,6 @@ def world(sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
         yield World(config, store, clock)
     finally:
         server.stop()
-        store.dispose()
 
 
 def sub_row(world: World, account: str) -> WebhookSubscriptionRow | None:
