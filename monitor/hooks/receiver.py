@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -394,14 +393,3 @@ def _handler_for(app: HookApp) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(answer.body)
 
     return Handler
-
-
-def wait_until(probe: Callable[[], Any], timeout: float, step: float = 0.02) -> Any:
-    """Poll `probe` until truthy or `timeout` seconds pass (bench and sandbox helpers)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(step)
-    return None
