@@ -27,6 +27,7 @@ from monitor.config_fields import (
     TimeOfDay,
     zone_info,
 )
+from monitor.hooks.settings import Webhooks
 from monitor.hours import WeeklyHours, parse_hours
 from monitor.notifiers.specs import CHANNELS, ChannelSettings, EmailChannel
 from monitor.web_config import Web, web_problems
@@ -267,6 +268,7 @@ class Config(Strict):
     accounts: list[Account] = Field(min_length=1)
     alerts: Alerts = Alerts()
     service: Service = Service()
+    webhooks: Webhooks | None = None  # platform webhooks as poll hints (monitor/hooks); off when absent
     web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 

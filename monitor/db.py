@@ -356,3 +356,32 @@ class InstanceRow(Base):
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- webhooks: subscriptions and seen deliveries (monitor/hooks) -------------------------------
+
+
+class WebhookSubscriptionRow(Base):
+    """One push subscription per account (a Page's subscribed_apps, a channel's WebSub lease)."""
+
+    __tablename__ = "webhook_subscriptions"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # meta | websub
+    topic: Mapped[str] = mapped_column(Text, default="")  # WebSub topic URL; the Page id for Meta
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | active | failed | denied
+    requested_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]  # WebSub only
+    last_delivery_at: Mapped[datetime | None]  # the last accepted (signed) delivery naming the account
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    silent_since: Mapped[datetime | None]  # hints stopped: the account is back on its schedule alone
+
+
+class WebhookDeliveryRow(Base):
+    """Digests of accepted deliveries, so that a replayed one is refused (kept two days)."""
+
+    __tablename__ = "webhook_deliveries"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)

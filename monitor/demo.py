@@ -122,9 +122,11 @@ class DrillResult:
     redirect_findings: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    webhooks: dict[str, Any] | None = None  # with --webhooks: deliveries accepted, hint polls
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "webhooks": self.webhooks,
             "latency_s": None if self.latency_s is None else round(self.latency_s, 2),
             "alerts": self.alerts,
             "redirect_alerted": self.redirect_alerted,
@@ -211,8 +213,30 @@ class _Rig:
     store: Any
 
 
+# `--webhooks`: the receiver on a loopback port; these secrets are the demo's own, not real ones.
+DEMO_HOOK_SECRETS = {
+    "SOCIALMON_DEMO_META_APP_SECRET": "demo-meta-app-secret-0001",
+    "SOCIALMON_DEMO_META_VERIFY_TOKEN": "demo-meta-verify-token-0001",
+    "SOCIALMON_DEMO_WEBSUB_SECRET": "demo-websub-secret-0001",
+}
+
+
+def _webhooks_section() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return (
+        f"\nwebhooks:\n  listen: 127.0.0.1:{port}\n  public_url: http://127.0.0.1:{port}\n"
+        '  meta: {app_secret: "${SOCIALMON_DEMO_META_APP_SECRET}", '
+        'verify_token: "${SOCIALMON_DEMO_META_VERIFY_TOKEN}"}\n'
+        '  youtube: {secret: "${SOCIALMON_DEMO_WEBSUB_SECRET}"}\n'
+    )
+
+
 @contextmanager
-def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
+def _rig(path: Path, log_name: str, webhooks: bool = False) -> Iterator[_Rig]:
     sandbox = SandboxServer(load_scenario("demo")).start()
     smtp = SmtpSink(path / "outbox" / "email").start()
     teams = TeamsReceiver(path / "outbox" / "teams").start()
@@ -221,12 +245,19 @@ def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
     try:
         with _env(TEAMS_ENV, teams.url):
             config_path = write_config(path, sandbox.url, smtp.port)
+            if webhooks:
+                with config_path.open("a", encoding="utf-8") as handle:
+                    handle.write(_webhooks_section())
+                os.environ.update(DEMO_HOOK_SECRETS)
             config = load_config(config_path)
             configure_logging(json=True, stream=log_file)
             store = Store(config.database_url())
             store.upgrade()
             yield _Rig(path, sandbox, SandboxClient(sandbox.url), smtp, teams, config, config_path, store)
     finally:
+        if webhooks:
+            for name in DEMO_HOOK_SECRETS:
+                os.environ.pop(name, None)
         if store is not None:
             store.dispose()
         teams.stop()
@@ -372,11 +403,11 @@ def format_summary(result: DemoResult) -> str:
 # The emergency drill
 
 
-def run_drill(path: str | Path, timeout: float = 20.0) -> DrillResult:
+def run_drill(path: str | Path, timeout: float = 20.0, webhooks: bool = False) -> DrillResult:
     started = time.perf_counter()
     directory = prepare_dir(Path(path))
     result = DrillResult(dir=directory)
-    with _rig(directory, "socialmon.log") as rig:
+    with _rig(directory, "socialmon.log", webhooks) as rig:
         _drill(rig, result, timeout)
     result.seconds = time.perf_counter() - started
     return result
@@ -388,6 +419,8 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
     daemon = threading.Thread(target=service.serve, args=(leadership,), name="socialmon-daemon", daemon=True)
     daemon.start()
     try:
+        if rig.config.webhooks is not None:
+            _subscribe_to_sandbox(rig, service, result, timeout)
         _declare(rig)
         taken_up = _wait(lambda: _emergency_taken_up(rig), timeout)
         if not taken_up:
@@ -414,10 +447,52 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
         time.sleep(max(rig.config.service.sender_interval.total_seconds(), 1.0))
         result.alerts = _count_alerts(rig, marker, before)
         result.redirect_findings, result.redirect_alerted = _redirect_outcome(rig, before)
+        if result.webhooks is not None:
+            result.webhooks["deliveries_accepted"] = _sample(
+                service, "socialmon_webhook_requests_total", "accepted"
+            )
+            result.webhooks["hint_polls"] = _sample(service, "socialmon_webhook_hints_total", "polled")
     finally:
         _stop_emergency_cli(rig)
         service.request_stop()
         daemon.join(timeout=15)
+
+
+def _subscribe_to_sandbox(rig: _Rig, service: Any, result: DrillResult, timeout: float) -> None:
+    """The sandbox plays Meta's App Dashboard and the WebSub hub; then every account is subscribed."""
+    from monitor.hooks.subscriptions import subscribe
+
+    hooks = rig.config.webhooks
+    assert hooks is not None and hooks.meta is not None
+    if not _wait(lambda: service.hooks is not None and service.hooks.port, timeout):
+        result.notes.append("the webhook receiver did not start")
+        return
+    answer = rig.client._call(
+        "POST",
+        "webhooks",
+        {
+            "callback": hooks.meta_callback(),
+            "app_secret": hooks.meta.app_secret.get_secret_value(),
+            "verify_token": hooks.meta.verify_token.get_secret_value(),
+        },
+    )
+    subscribed = subscribe(rig.config, rig.store, datetime.now(UTC))
+    result.webhooks = {
+        "meta_verified": bool(answer.get("verified")),
+        "subscribed": {r.account_id: r.status for r in subscribed},
+    }
+
+
+def _sample(service: Any, name: str, outcome: str) -> int:
+    registry = service.metrics.registry
+    return int(
+        sum(
+            sample.value
+            for metric in registry.collect()
+            for sample in metric.samples
+            if sample.name == name and sample.labels.get("outcome") == outcome
+        )
+    )
 
 
 def _cli(rig: _Rig, *args: str) -> subprocess.CompletedProcess[str]:
@@ -531,6 +606,11 @@ def format_drill(result: DrillResult) -> str:
             else "nothing, as it should."
         )
     )
+    if result.webhooks is not None:
+        lines.append(
+            f"Webhooks on: {result.webhooks.get('deliveries_accepted', 0)} signed deliveries accepted, "
+            f"{result.webhooks.get('hint_polls', 0)} polls started by them."
+        )
     lines += [f"note: {n}" for n in result.notes]
     lines += ["", f"Run took {result.seconds:.1f} s; everything it wrote is in {result.dir}/"]
     return "\n".join(lines)

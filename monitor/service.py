@@ -164,6 +164,9 @@ class Service:
         )
         self._latency_mark = clock()
         self._last_tick = time.monotonic()
+        # One poll of an account at a time: its schedule and webhook hints (monitor/hooks) share it.
+        self._account_locks = {a: threading.Lock() for a in self.accounts}
+        self.hooks: Any = None  # monitor.hooks.runtime.HooksRuntime while leading with webhooks on
 
     # --- running jobs -----------------------------------------------------------------------------
 
@@ -274,6 +277,10 @@ class Service:
         )
         scheduler.start()
         self.pacer.write_next_polls(list(plan.intervals))
+        if self.config.webhooks is not None:
+            from monitor.hooks.runtime import HooksRuntime
+
+            self.hooks = HooksRuntime(self).start()
         log.info("scheduler started", accounts=len(plan.intervals), emergency=self.takeup.emergency_id)
 
     def _ensure_account_rows(self) -> None:
@@ -303,10 +310,32 @@ class Service:
             if until is not None and until > now:  # never a request before a platform's reset
                 self.pacer.push_platform(account.platform)
                 return
-            self.poll_one(account, now)
+            with self._account_locks[account_id]:
+                self.poll_one(account, now)
             if not self.stopping.is_set():
                 self.after_poll([account_id])
             self.pacer.write_next_polls([account_id])
+
+    def poll_now(self, account_id: str) -> str | None:
+        """Poll one account at once, outside its schedule (a webhook hint), then check and send.
+
+        Waits for the account's own poll if one is running (it may have started before the change).
+        """
+        account = self.accounts.get(account_id)
+        if account is None:
+            return None
+        with self._job(f"hint:{account_id}", account=account_id) as go:
+            if not go:
+                return None
+            with self._account_locks[account_id]:
+                now = self.clock()
+                until = self.pacer.blocked_until(account.platform)
+                if until is not None and until > now:
+                    return None
+                status = self.poll_one(account, now)
+            if not self.stopping.is_set():
+                self.after_poll([account_id])
+            return status
 
     def poll_one(self, account: Account, now: datetime) -> str:
         """Poll one account, record metrics; a failure is logged and never raised."""
@@ -556,6 +585,8 @@ class Service:
         """No new runs; give running jobs `timeout` seconds to finish, then give up on them."""
         self.stopping.set()
         self.notify("STOPPING=1")
+        if self.hooks is not None:
+            self.hooks.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + timeout

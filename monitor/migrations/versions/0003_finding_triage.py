@@ -1,7 +1,7 @@
 """findings have a human side: triage state on findings and their audit trail
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
