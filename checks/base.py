@@ -8,7 +8,7 @@ gives it records and a clock, and running it twice gives the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -221,7 +221,9 @@ class ReplyIndex:
         return sorted(found.values(), key=lambda r: (r.created_at, r.native_id))
 
     def _later_answers(self, message: Message) -> Iterable[Reply]:
-        conversation = self.by_conversation.get(message.conversation_id, ()) if message.conversation_id else ()
+        conversation: Sequence[Reply] = (
+            self.by_conversation.get(message.conversation_id, ()) if message.conversation_id else ()
+        )
         if message.channel == "dm":
             return conversation
         candidates: list[Reply] = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from check_factories import account, ago, context, message, reply
 
 from checks.base import ReplyIndex
 from checks.response_time import ResponseTimeCheck
-from tests.checks.check_factories import account, ago, context, message, reply
 
 CHECK = ResponseTimeCheck()
 
@@ -75,7 +75,7 @@ def test_dm_reply_answers_earlier_messages_of_its_conversation() -> None:
 def test_x_reply_answers_its_tweet_and_the_same_authors_earlier_mentions_only() -> None:
     gwen1 = message(native_id="t1", author_id="gwen", conversation_id="conv", created_at=ago(hours=31))
     gwen2 = message(native_id="t2", author_id="gwen", conversation_id="conv", created_at=ago(hours=30))
-    huw = message(native_id="t3", author_id="huw", conversation_id="conv", created_at=ago(hours=30, minutes=30))
+    huw = message(native_id="t3", author_id="huw", conversation_id="conv", created_at=ago(hours=30.5))
     # X puts every handle of the thread in a reply's text: @huw does not make this an answer to Huw.
     answer = reply(gwen2, "@gwen @huw Ydy, tan 5yh.", in_reply_to="t2", conversation_id="conv")
     index = ReplyIndex.build([answer], [gwen1, gwen2, huw])
@@ -102,5 +102,6 @@ def test_a_top_level_comment_mentioning_the_asker_answers_them(text: str, answer
 
 def test_a_mention_before_the_question_does_not_answer_it() -> None:
     ask = _comment("facebook", "post-1", "c1", "ann", 30)
-    early = reply(ask, "@ann welcome!", "en", in_reply_to="post-1", created_at=ask.created_at - timedelta(hours=1))
+    earlier = ask.created_at - timedelta(hours=1)
+    early = reply(ask, "@ann welcome!", "en", in_reply_to="post-1", created_at=earlier)
     assert ReplyIndex.build([early], [ask]).replies_to(ask) == []
