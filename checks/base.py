@@ -38,6 +38,40 @@ class Emergency:
 
 
 @dataclass(frozen=True)
+class PostingHistory:
+    """An account's normal behaviour, learnt from its stored posts before the judged look-back
+    (post-anomaly), and its original posts of the last 30 days (clickable). Built by
+    `monitor.history`."""
+
+    start: datetime | None = None  # the oldest post of the baseline (None: no baseline posts)
+    end: datetime | None = None  # the baseline stops here; posts from here on are judged
+    posts: int = 0
+    hours_utc: frozenset[int] = frozenset()  # UTC hours of day the account has posted in
+    max_per_hour: int = 0  # the most posts it made in one clock hour
+    domains: frozenset[str] = frozenset()  # link domains it has used ("www." removed)
+    recent_originals: tuple[tuple[datetime, tuple[str, ...]], ...] = ()  # (created_at, links), 30 days
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    """Someone left an account's people, or its manager changed (seen between two runs)."""
+
+    person: str
+    role: str  # "person" (left `people`) or "manager" (no longer the manager)
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AccessState:
+    """What the database knows about an account's access reviews (access-review)."""
+
+    first_seen_at: datetime  # when the registry of this account was first recorded
+    changes: tuple[RegistryChange, ...] = ()  # oldest first
+    last_confirmed_at: datetime | None = None
+    last_confirmed_by: str = ""
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """Everything a check may read about one account at one instant."""
 
@@ -57,6 +91,8 @@ class CheckContext:
     poll: PollState | None = None
     emergency: Emergency | None = None
     central_accounts: tuple[Account, ...] = ()
+    history: PostingHistory | None = None  # post-anomaly, clickable
+    access: AccessState | None = None  # access-review
 
     @property
     def cadence(self) -> timedelta:

@@ -18,7 +18,7 @@ A counterpart must be of a similar standard (the policy's "to a similar standard
 and style"): it carries the same links (the same target, or its Welsh-language variant: a `/cy/`
 or `/en/` path segment, `?lang=cy`), at least as many media, and at least
 `policy.counterpart_min_share` (default 0.5) of the other post's text length (links, @mentions
-and #hashtags left out). A matched counterpart that is thinner does not clear the post: the
+and #hashtags left out; judged when that text has at least 30 characters). A matched counterpart that is thinner does not clear the post: the
 finding says why ("Welsh version has no link", "Welsh version is 18 % of the English length").
 A post younger than the window is not yet a finding; a post older than the look-back is no
 longer tracked (its finding, if any, resolves saying so).
@@ -37,6 +37,7 @@ from monitor.models import Finding, Post
 JUDGED_KINDS = ("original", "quote")
 
 
+MIN_JUDGED_LENGTH = 30  # shorter texts ("News" / "Newyddion") vary too much in length to compare
 _LANGUAGE_SEGMENTS = frozenset({"cy", "en", "cym", "eng", "cymraeg", "english"})
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TAGS = re.compile(r"(?<![\w@#])[@#]\w+")
@@ -77,7 +78,7 @@ def standard_gaps(original: Post, counterpart: Post, min_share: float, language:
             f"of the {len(original.media)} in the original"
         )
     full = text_length(original)
-    if full and text_length(counterpart) < min_share * full:
+    if full >= MIN_JUDGED_LENGTH and text_length(counterpart) < min_share * full:
         share = round(100 * text_length(counterpart) / full)
         other = "English" if language == "Welsh" else "Welsh"
         gaps.append(f"{language} version is {share} % of the {other} length")

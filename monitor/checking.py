@@ -29,7 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from checks import all_checks, get_check
-from checks.base import Check, CheckContext, Emergency, PollState
+from checks.base import AccessState, Check, CheckContext, Emergency, PollState, PostingHistory
+from monitor.access import load_access, sync_registry
 from monitor.config import Account, Config
 from monitor.db import (
     AccountStateRow,
@@ -42,6 +43,7 @@ from monitor.db import (
     ReplyRow,
     ScheduledPostRow,
 )
+from monitor.history import load_history
 from monitor.logs import get_logger, redact
 from monitor.models import Finding, Message, Post, ProfileSnapshot, Reply, ScheduledPost
 from monitor.store import Store, utcnow
@@ -118,6 +120,7 @@ def run_checks(
     with store.session() as session:
         ids = [a.id for a in accounts]
         open_rows = _open_findings(session, None if account_ids is None else ids)
+        sync_registry(session, accounts, now)  # access-review: who left since the last run
         records = load_records(session, config, accounts, now, open_rows)
         contexts = {a.id: records.context(config, a, now) for a in accounts}
         found: dict[str, Finding] = {}
@@ -310,6 +313,8 @@ class Records:
     poll: dict[str, PollState] = field(default_factory=dict)
     emergency: Emergency | None = None
     lookback: timedelta = MIN_LOOKBACK
+    history: dict[str, PostingHistory] = field(default_factory=dict)  # post-anomaly, clickable
+    access: dict[str, AccessState] = field(default_factory=dict)  # access-review
 
     def context(self, config: Config, account: Account, now: datetime) -> CheckContext:
         pair = _pair_account(config, account)
@@ -330,6 +335,8 @@ class Records:
             poll=self.poll.get(account.id),
             emergency=self.emergency,
             central_accounts=tuple(a for a in config.accounts if a.is_central),
+            history=self.history.get(account.id),
+            access=self.access.get(account.id),
         )
 
 
@@ -369,6 +376,8 @@ def load_records(
     _load_profiles(session, records, ids)
     _load_scheduled(session, records, ids)
     _load_poll_state(session, records, ids)
+    records.history = load_history(session, ids, now, now - records.lookback)
+    records.access = load_access(session, ids)
     for grouped in (records.posts, records.messages, records.replies):
         for items in grouped.values():
             items.sort(key=lambda r: (r.created_at, r.native_id))

@@ -1,0 +1,115 @@
+"""What post-anomaly and clickable read beyond the look-back: an account's posting history.
+
+`load_history(session, ids, now, judged_from)` returns, per account, a `PostingHistory`:
+- the baseline, from its posts of the year before `judged_from` (the start of the look-back the
+  checks judge): how many, the UTC hours of day it posted in, the most posts in one clock hour,
+  and the link domains it used. Hours and hourly counts are aggregated by the database (one
+  grouped query each); only posts with links are read row by row, for their domains;
+- its original posts (and quotes) of the last 30 days with their links.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import Session
+
+from checks.base import PostingHistory
+from monitor.db import PostRow
+
+BASELINE = timedelta(days=365)
+RECENT = timedelta(days=30)
+ORIGINAL_KINDS = ("original", "quote")
+_CHUNK = 500
+
+
+def link_domain(url: str) -> str:
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    return (parts.hostname or "").lower().removeprefix("www.")
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _utc(session: Session) -> Any:
+    """created_at as UTC wall time (PostgreSQL extracts fields of a timestamptz in the session zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", PostRow.created_at)
+    return PostRow.created_at  # SQLite stores naive UTC
+
+
+def load_history(
+    session: Session, ids: Sequence[str], now: datetime, judged_from: datetime
+) -> dict[str, PostingHistory]:
+    start = judged_from - BASELINE
+    facts: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"hours": set(), "domains": set(), "recent": [], "posts": 0, "max": 0, "start": None}
+    )
+    for chunk in _chunks(list(ids)):
+        in_baseline = (
+            PostRow.account_id.in_(list(chunk)),
+            PostRow.created_at >= start,
+            PostRow.created_at < judged_from,
+            PostRow.kind.in_(ORIGINAL_KINDS),
+        )
+        utc = _utc(session)
+        hour = func.extract("hour", utc)
+        by_hour = select(PostRow.account_id, hour, func.count(), func.min(PostRow.created_at)).where(
+            *in_baseline
+        )
+        for account_id, at_hour, count, first in session.execute(by_hour.group_by(PostRow.account_id, hour)):
+            item = facts[account_id]
+            item["hours"].add(int(at_hour))
+            item["posts"] += int(count)
+            item["start"] = first if item["start"] is None else min(item["start"], first)
+        # The busiest clock hour: bucket by day and hour in the database, keep the maximum.
+        bucket = (
+            select(
+                PostRow.account_id.label("account_id"),
+                func.count().label("n"),
+            )
+            .where(*in_baseline)
+            .group_by(
+                PostRow.account_id,
+                func.extract("year", utc),
+                func.extract("doy", utc),
+                hour,
+            )
+            .subquery()
+        )
+        for account_id, most in session.execute(
+            select(bucket.c.account_id, func.max(bucket.c.n)).group_by(bucket.c.account_id)
+        ):
+            facts[account_id]["max"] = int(most)
+        links_text = cast(PostRow.links, Text)
+        with_links = select(PostRow.account_id, links_text).where(*in_baseline, links_text != "[]")
+        for account_id, links in session.execute(with_links.distinct()):
+            facts[account_id]["domains"].update(link_domain(str(link)) for link in json.loads(links or "[]"))
+        recent = select(PostRow.account_id, PostRow.created_at, PostRow.links).where(
+            PostRow.account_id.in_(list(chunk)),
+            PostRow.created_at >= now - RECENT,
+            PostRow.created_at <= now,
+            PostRow.kind.in_(ORIGINAL_KINDS),
+        )
+        for account_id, created_at, links in session.execute(recent):
+            facts[account_id]["recent"].append((created_at, tuple(str(link) for link in links or ())))
+    return {
+        account_id: PostingHistory(
+            start=item["start"],
+            end=judged_from,
+            posts=item["posts"],
+            hours_utc=frozenset(item["hours"]),
+            max_per_hour=item["max"],
+            domains=frozenset(d for d in item["domains"] if d),
+            recent_originals=tuple(sorted(item["recent"])),
+        )
+        for account_id, item in facts.items()
+    }
