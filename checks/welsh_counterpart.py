@@ -18,8 +18,9 @@ A counterpart must be of a similar standard (the policy's "to a similar standard
 and style"): it carries the same links (the same target, or its Welsh-language variant: a `/cy/`
 or `/en/` path segment, `?lang=cy`), at least as many media, and at least
 `policy.counterpart_min_share` (default 0.5) of the other post's text length (links, @mentions
-and #hashtags left out; judged when that text has at least 30 characters). A matched counterpart that is thinner does not clear the post: the
-finding says why ("Welsh version has no link", "Welsh version is 18 % of the English length").
+and #hashtags left out; judged when that text has at least 30 characters). A matched
+counterpart that is thinner does not clear the post: the finding says why ("Welsh version has
+no link", "Welsh version is 18 % of the English length").
 A post younger than the window is not yet a finding; a post older than the look-back is no
 longer tracked (its finding, if any, resolves saying so).
 """

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "status": "monitor.cli.status_cmd:status",
     "sandbox": "monitor.cli.sandbox_cmd:sandbox",
     "demo": "monitor.cli.demo_cmd:demo",
+    "accounts": "monitor.cli.accounts_cmd:accounts",
 }
 
 HELP: dict[str, str] = {
@@ -42,6 +43,7 @@ HELP: dict[str, str] = {
     "status": "Show per-account poll state, outbox backlog and emergency state.",
     "sandbox": "Run the local platform sandbox.",
     "demo": "Run the whole pipeline against the bundled sandbox.",
+    "accounts": "Account commands: confirm an access review.",
 }
 
 
