@@ -108,11 +108,12 @@ def pattern_matches(text: str, patterns: list[str]) -> list[Match]:
 
 def personal_data(text: str, ctx: CheckContext, profile_numbers: list[str]) -> list[Match]:
     policy = ctx.policy
-    return [
+    found = [
         *personal_emails(text, policy.official_domains),
         *personal_phones(text, [*policy.official_phone_numbers, *profile_numbers]),
         *pattern_matches(text, policy.personal_data_patterns),
     ]
+    return list(dict.fromkeys(found))  # a bilingual post gives the same number twice
 
 
 class PersonalDataCheck(Check):

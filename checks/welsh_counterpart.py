@@ -16,9 +16,10 @@ Only originals and quotes are judged (replies and plain shares are conversations
 people's content). Posts whose language is `unknown` (a link, an emoji) or `other` are not judged.
 A counterpart must be of a similar standard (the policy's "to a similar standard in both content
 and style"): it carries the same links (the same target, or its Welsh-language variant: a `/cy/`
-or `/en/` path segment, `?lang=cy`), at least as many media, and at least
-`policy.counterpart_min_share` (default 0.5) of the other post's text length (links, @mentions
-and #hashtags left out; judged when that text has at least 30 characters). A matched
+or `/en/` path segment, `?lang=cy`; a link to the same site marked Welsh, such as
+`/cy/diwrnod-agored` for `/open-day`, stands for the Welsh page whatever its slug), at least as
+many media, and at least `policy.counterpart_min_share` (default 0.5) of the other post's text
+length (links, @mentions and #hashtags left out; judged when that text has at least 30 characters). A matched
 counterpart that is thinner does not clear the post: the finding says why ("Welsh version has
 no link", "Welsh version is 18 % of the English length").
 A post younger than the window is not yet a finding; a post older than the look-back is no
@@ -59,6 +60,27 @@ def _targets(post: Post) -> set[str]:
     return {link_target(link) for link in post.links}
 
 
+def _welsh_pages(post: Post) -> set[str]:
+    """Hosts the post links to with a Welsh-language marker (a `/cy/` path, `?lang=cy`, a `cy.` host):
+    such a link stands for the same host's page in the other language, whatever its Welsh slug."""
+    hosts = set()
+    for link in post.links:
+        parts = urlsplit(link if "://" in link else "https://" + link)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        segments = {s for s in parts.path.lower().split("/") if s}
+        if {"cy", "cym", "cymraeg"} & segments or "lang=cy" in parts.query.lower() or host.startswith("cy."):
+            hosts.add(host.removeprefix("cy."))
+    return hosts
+
+
+def _missing_links(original: Post, counterpart: Post) -> set[str]:
+    missing = _targets(original) - _targets(counterpart)
+    # Excused: the counterpart links to the same site, and one of the two links is marked Welsh.
+    welsh = _welsh_pages(original) | _welsh_pages(counterpart)
+    linked = {t.split("/", 1)[0].removeprefix("cy.") for t in _targets(counterpart)}
+    return {t for t in missing if not ({t.split("/", 1)[0].removeprefix("cy.")} <= welsh & linked)}
+
+
 def text_length(post: Post) -> int:
     """The length of what the post says in words: links, @mentions and #hashtags left out."""
     return len(" ".join(_TAGS.sub(" ", _URL.sub(" ", post.text or "")).split()))
@@ -67,7 +89,7 @@ def text_length(post: Post) -> int:
 def standard_gaps(original: Post, counterpart: Post, min_share: float, language: str) -> list[str]:
     """How the counterpart falls short of the original ([] when it is of a similar standard)."""
     gaps = []
-    missing = _targets(original) - _targets(counterpart)
+    missing = _missing_links(original, counterpart)
     if missing and not counterpart.links:
         gaps.append(f"{language} version has no link")
     elif missing:

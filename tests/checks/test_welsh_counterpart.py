@@ -147,7 +147,7 @@ CY_TEXT = "Mae ceisiadau ar gyfer yr ysgol haf yn cau ddydd Gwener: darllenwch s
         (
             "Welsh links elsewhere",
             {"links": ("https://bangor.ac.uk/summer-school",)},
-            {"links": ("https://bangor.ac.uk/cy/news",)},
+            {"links": ("https://www.eventbrite.co.uk/e/1",)},
             ["Welsh version lacks the link to bangor.ac.uk/summer-school"],
         ),
         (
@@ -190,3 +190,12 @@ def test_english_counterpart_on_the_english_pair_is_judged_too() -> None:
     assert len(findings) == 1 and findings[0].severity == "low"
     assert "English version has no link" in findings[0].detail
     assert "English version is 15 % of the Welsh length" in findings[0].detail
+
+
+def test_a_link_to_the_same_site_marked_welsh_stands_for_the_welsh_page() -> None:
+    en = post(EN_TEXT, "en", links=("https://www.bangor.ac.uk/open-day",), **at(120))
+    cy = post(CY_TEXT, "cy", links=("https://www.bangor.ac.uk/cy/diwrnod-agored",), **at(115))
+    assert CHECK.evaluate(context(posts=[en, cy])) == []
+    slug_only = post(CY_TEXT, "cy", links=("https://www.bangor.ac.uk/diwrnod-agored",), **at(115))
+    (finding,) = CHECK.evaluate(context(posts=[en, slug_only]))
+    assert "lacks the link to bangor.ac.uk/open-day" in finding.detail
