@@ -26,8 +26,9 @@ class AccessReviewCheck(Check):
     id = "access-review"
     title = "Account access to review"
     policy_section = (
-        "Corporate Social Media Account Management - “the password must be changed whenever one of those "
-        "staff members leaves their role”; their “access to any University Social Media Accounts removed”"
+        "Account security - “the password must be changed whenever one of those staff members leaves their "
+        "role”; Corporate Social Media Accounts - the line manager “must arrange to have their access to any "
+        "University Social Media Accounts removed”"
     )
     severity = "warning"
 

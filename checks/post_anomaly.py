@@ -116,8 +116,9 @@ class PostAnomalyCheck(Check):
     id = "post-anomaly"
     title = "Post unlike the account's normal posting: possible hijack"
     policy_section = (
-        "Corporate Social Media Account Management: Security - “If a social media account has been hacked "
-        "... the Communications team” must be told at once"
+        "Account security - “Social media accounts are at risk of hacking which can cause significant "
+        "reputational damage”; Escalating concerns - “If a social media account has been hacked ... staff "
+        "should flag this with the Communications team”"
     )
     severity = "high"
     immediate = True
