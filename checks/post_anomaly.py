@@ -8,7 +8,11 @@ look-back is judged against it. A post is anomalous when one of these holds:
 - burst: it starts a run of at least `BURST_POSTS` (5) posts within `BURST_WINDOW` (10 min), and
   that is more than twice the most the account ever posted in one clock hour;
 - new domain: it links to a domain the account has never linked, that is not one of the
-  university's (`policy.official_domains`, subdomains included) nor a social platform's own;
+  university's (`policy.official_domains`, subdomains included) nor a social platform's own, and
+  that domain looks like a trap (it imitates a university domain, e.g. `bangor-ac-uk.help` or
+  `bangor.ac.uk.example.com`; a link shortener; a bare IP address; punycode; or login, verify,
+  prize, wallet words in the name) or the post breaks another rule too. Accounts link new, honest
+  sites every month (a partner, a news story): a new domain alone is not a clear break;
 - scam wording: crypto, wallet or "seed phrase" talk, or a giveaway/prize that asks people to
   claim, log in, verify or send a DM (English and Welsh);
 - odd hour: it was posted in a UTC hour of day in which, nor in the hour either side of it (the
@@ -94,6 +98,25 @@ def new_domains(post: Post, history: PostingHistory, official: list[str]) -> lis
     return found
 
 
+SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.ly", "cutt.ly", "is.gd", "rb.gy", "shorturl.at", "goo.gl",
+                        "ow.ly", "buff.ly", "tiny.cc", "s.id"})  # fmt: skip
+_TRAP_WORDS = re.compile(
+    r"login|log-in|signin|verify|secure|prize|giveaway|claim|reward|wallet|airdrop|crypto|bonus"
+)
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def looks_like_a_trap(domain: str, official: list[str]) -> bool:
+    """A domain name of the kind phishing uses: imitating the university's, hidden, or selling."""
+    if domain in SHORTENERS or _IP.fullmatch(domain) or "xn--" in domain or _TRAP_WORDS.search(domain):
+        return True
+    for name in official:
+        label = name.split(".")[0]
+        if len(label) >= 4 and label in domain:  # bangor-ac-uk.help, bangor.ac.uk.example.com
+            return True
+    return False
+
+
 def burst_starts(posts: list[Post], history: PostingHistory) -> dict[str, int]:
     """native id of the first post of each burst -> how many posts the burst has."""
     starts: dict[str, int] = {}
@@ -139,16 +162,18 @@ class PostAnomalyCheck(Check):
                     f"{bursts[post.native_id]} posts within {int(BURST_WINDOW.total_seconds() // 60)} min, "
                     f"where the account never posted more than {most} in an hour"
                 )
+            new: list[str] = []
             if learnt and history is not None:
-                domains = new_domains(post, history, ctx.policy.official_domains)
-                if domains:
-                    reasons.append(f"a link to {', '.join(domains)}, a site the account has never linked")
+                new = new_domains(post, history, ctx.policy.official_domains)
                 if odd_hour(post, history):
                     reasons.append(
                         f"posted at {when(post.created_at, ctx)}, an hour it has not posted in a year"
                     )
             if scam_wording(post.text or ""):
                 reasons.append("crypto, giveaway or log-in wording of the kind hijackers post")
+            official = ctx.policy.official_domains
+            if new and (reasons or any(looks_like_a_trap(d, official) for d in new)):
+                reasons.append(f"a link to {', '.join(new)}, a site the account has never linked")
             if reasons:
                 findings.append(self._finding(ctx, post, reasons))
         return findings

@@ -44,7 +44,27 @@ def _daytime(minutes_ago: float, text: str = "Graduation week starts today", **k
         ("a normal day", [_daytime(60), _daytime(180, links=("https://www.bangor.ac.uk/news",))], None),
         ("a known domain", [_daytime(60, links=("https://www.eventbrite.co.uk/e/1",))], None),
         ("a university subdomain", [_daytime(60, links=("https://undeb.bangor.ac.uk/",))], None),
-        ("a new domain", [_daytime(60, links=("https://free-prizes.example/x",))], "free-prizes.example"),
+        (
+            "a new domain named for prizes",
+            [_daytime(60, links=("https://free-prizes.example/x",))],
+            "free-prizes.example",
+        ),
+        (
+            "a new lookalike domain",
+            [_daytime(60, links=("https://bangor-ac-uk.help/x",))],
+            "bangor-ac-uk.help",
+        ),
+        ("a link shortener", [_daytime(60, links=("https://bit.ly/3xyz",))], "bit.ly"),
+        (
+            "a new honest-looking domain alone",
+            [_daytime(60, links=("https://www.dailypost.co.uk/news/1",))],
+            None,
+        ),
+        (
+            "a new domain at an odd hour",
+            [post("Hello", "en", at=NOW.replace(hour=3), links=("https://www.dailypost.co.uk/news/1",))],
+            "dailypost.co.uk",
+        ),
         ("scam wording", [_daytime(60, "Claim your free giveaway now: log in here")], "giveaway or log-in"),
         ("crypto", [_daytime(60, "Our new crypto airdrop is live")], "crypto"),
         ("a burst", [_daytime(30 - m) for m in range(5)], "5 posts within 10 min"),
