@@ -48,6 +48,7 @@ class PostingHistory:
     posts: int = 0
     hours_utc: frozenset[int] = frozenset()  # UTC hours of day the account has posted in
     max_per_hour: int = 0  # the most posts it made in one clock hour
+    max_per_10min: int = 0  # the most posts it made in one 10-minute slot of the clock (hh:00-hh:09, ...)
     domains: frozenset[str] = frozenset()  # link domains it has used ("www." removed)
     recent_originals: tuple[tuple[datetime, tuple[str, ...]], ...] = ()  # (created_at, links), 30 days
 

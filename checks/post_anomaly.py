@@ -6,7 +6,7 @@ look-back (`PostingHistory`, loaded by `monitor.history`); each original post or
 look-back is judged against it. A post is anomalous when one of these holds:
 
 - burst: it starts a run of at least `BURST_POSTS` (5) posts within `BURST_WINDOW` (10 min), and
-  that is more than twice the most the account ever posted in one clock hour;
+  that is more than twice the most the account ever posted in one 10-minute slot of the clock;
 - new domain: it links to a domain the account has never linked, that is not one of the
   university's (`policy.official_domains`, subdomains included) nor a social platform's own, and
   that domain looks like a trap (it imitates a university domain, e.g. `bangor-ac-uk.help` or
@@ -120,7 +120,7 @@ def looks_like_a_trap(domain: str, official: list[str]) -> bool:
 def burst_starts(posts: list[Post], history: PostingHistory) -> dict[str, int]:
     """native id of the first post of each burst -> how many posts the burst has."""
     starts: dict[str, int] = {}
-    limit = max(BURST_POSTS, 2 * history.max_per_hour + 1)
+    limit = max(BURST_POSTS, 2 * history.max_per_10min + 1)
     index = 0
     while index < len(posts):
         end = index
@@ -157,10 +157,10 @@ class PostAnomalyCheck(Check):
         for post in posts:
             reasons = []
             if post.native_id in bursts:
-                most = history.max_per_hour if history is not None else 0
+                most = history.max_per_10min if history is not None else 0
                 reasons.append(
                     f"{bursts[post.native_id]} posts within {int(BURST_WINDOW.total_seconds() // 60)} min, "
-                    f"where the account never posted more than {most} in an hour"
+                    f"where the account never posted more than {most} in 10 minutes"
                 )
             new: list[str] = []
             if learnt and history is not None:

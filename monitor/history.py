@@ -3,8 +3,9 @@
 `load_history(session, ids, now, judged_from)` returns, per account, a `PostingHistory`:
 - the baseline, from its posts of the year before `judged_from` (the start of the look-back the
   checks judge): how many, the UTC hours of day it posted in, the most posts in one clock hour,
-  and the link domains it used. Hours and hourly counts are aggregated by the database (one
-  grouped query each); only posts with links are read row by row, for their domains;
+  the most in one 10-minute slot, and the link domains it used. Hours and counts are aggregated
+  by the database (one grouped query each); only posts with links are read row by row, for their
+  domains;
 - its original posts (and quotes) of the last 30 days with their links.
 """
 
@@ -51,7 +52,15 @@ def load_history(
 ) -> dict[str, PostingHistory]:
     start = judged_from - BASELINE
     facts: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"hours": set(), "domains": set(), "recent": [], "posts": 0, "max": 0, "start": None}
+        lambda: {
+            "hours": set(),
+            "domains": set(),
+            "recent": [],
+            "posts": 0,
+            "max": 0,
+            "max10": 0,
+            "start": None,
+        }
     )
     for chunk in _chunks(list(ids)):
         in_baseline = (
@@ -89,6 +98,24 @@ def load_history(
             select(bucket.c.account_id, func.max(bucket.c.n)).group_by(bucket.c.account_id)
         ):
             facts[account_id]["max"] = int(most)
+        # ... and the busiest 10-minute slot (hh:00-hh:09, hh:10-hh:19, ...).
+        minute = func.extract("minute", utc)
+        slot = (
+            select(PostRow.account_id.label("account_id"), func.count().label("n"))
+            .where(*in_baseline)
+            .group_by(
+                PostRow.account_id,
+                func.extract("year", utc),
+                func.extract("doy", utc),
+                hour,
+                minute - minute.op("%")(10),
+            )
+            .subquery()
+        )
+        for account_id, most in session.execute(
+            select(slot.c.account_id, func.max(slot.c.n)).group_by(slot.c.account_id)
+        ):
+            facts[account_id]["max10"] = int(most)
         links_text = cast(PostRow.links, Text)
         with_links = select(PostRow.account_id, links_text).where(*in_baseline, links_text != "[]")
         for account_id, links in session.execute(with_links.distinct()):
@@ -108,6 +135,7 @@ def load_history(
             posts=item["posts"],
             hours_utc=frozenset(item["hours"]),
             max_per_hour=item["max"],
+            max_per_10min=item["max10"],
             domains=frozenset(d for d in item["domains"] if d),
             recent_originals=tuple(sorted(item["recent"])),
         )

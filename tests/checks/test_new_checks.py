@@ -29,6 +29,7 @@ NORMAL = PostingHistory(
     posts=600,
     hours_utc=frozenset(range(8, 18)),  # 08:00-17:59 UTC
     max_per_hour=2,
+    max_per_10min=2,
     domains=frozenset({"eventbrite.co.uk", "bbc.co.uk"}),
 )
 ANOMALY = PostAnomalyCheck()
