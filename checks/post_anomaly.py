@@ -15,8 +15,9 @@ look-back is judged against it. A post is anomalous when one of these holds:
   sites every month (a partner, a news story): a new domain alone is not a clear break;
 - scam wording: crypto, wallet or "seed phrase" talk, or a giveaway/prize that asks people to
   claim, log in, verify or send a DM (English and Welsh);
-- odd hour: it was posted in a UTC hour of day in which, nor in the hour either side of it (the
-  clock changes move local hours), the account has posted in the whole baseline year.
+- odd hour: it was posted in a UTC hour of day in which, nor in the `ODD_HOUR_MARGIN` (2) hours
+  either side of it (the clock changes move local hours; an early start is not a hijack), the
+  account has posted in the whole baseline year.
 
 Few false alarms matter more than catching everything, so the history-based rules (burst, new
 domain, odd hour) apply only to an account with a baseline of at least `MIN_BASELINE_POSTS`
@@ -37,6 +38,7 @@ BURST_POSTS = 5
 BURST_WINDOW = timedelta(minutes=10)
 MIN_BASELINE_POSTS = 50
 MIN_BASELINE_DAYS = 90
+ODD_HOUR_MARGIN = 2  # hours either side of a posting hour that are not odd (measured: bench/anomaly.py)
 JUDGED_KINDS = ("original", "quote")
 PLATFORM_DOMAINS = (
     "x.com", "twitter.com", "t.co", "facebook.com", "fb.com", "fb.me", "instagram.com",
@@ -84,7 +86,8 @@ def has_baseline(history: PostingHistory | None) -> bool:
 
 def odd_hour(post: Post, history: PostingHistory) -> bool:
     hour = post.created_at.astimezone(post.created_at.tzinfo).utctimetuple().tm_hour
-    return not any((hour + shift) % 24 in history.hours_utc for shift in (-1, 0, 1))
+    margin = range(-ODD_HOUR_MARGIN, ODD_HOUR_MARGIN + 1)
+    return not any((hour + shift) % 24 in history.hours_utc for shift in margin)
 
 
 def new_domains(post: Post, history: PostingHistory, official: list[str]) -> list[str]:
