@@ -15,7 +15,7 @@ look-back is judged against it. A post is anomalous when one of these holds:
   sites every month (a partner, a news story): a new domain alone is not a clear break;
 - scam wording: crypto, wallet or "seed phrase" talk, or a giveaway/prize that asks people to
   claim, log in, verify or send a DM (English and Welsh);
-- odd hour: it was posted in a UTC hour of day in which, nor in the `ODD_HOUR_MARGIN` (2) hours
+- odd hour: it was posted in a UTC hour of day in which, nor in the `ODD_HOUR_MARGIN` (3) hours
   either side of it (the clock changes move local hours; an early start is not a hijack), the
   account has posted in the whole baseline year.
 
@@ -38,7 +38,7 @@ BURST_POSTS = 5
 BURST_WINDOW = timedelta(minutes=10)
 MIN_BASELINE_POSTS = 50
 MIN_BASELINE_DAYS = 90
-ODD_HOUR_MARGIN = 2  # hours either side of a posting hour that are not odd (measured: bench/anomaly.py)
+ODD_HOUR_MARGIN = 3  # hours either side of a posting hour that are not odd (measured: bench/anomaly.py)
 JUDGED_KINDS = ("original", "quote")
 PLATFORM_DOMAINS = (
     "x.com", "twitter.com", "t.co", "facebook.com", "fb.com", "fb.me", "instagram.com",

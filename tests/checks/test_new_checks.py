@@ -76,8 +76,8 @@ def _daytime(minutes_ago: float, text: str = "Graduation week starts today", **k
             "has not posted in a year",
         ),
         ("the hour next to a usual one", [post("Hello", "en", at=NOW.replace(hour=7))], None),
-        ("two hours before a usual one", [post("Hello", "en", at=NOW.replace(hour=6))], None),
-        ("three hours before", [post("Hello", "en", at=NOW.replace(hour=5))], "has not posted in a year"),
+        ("three hours before a usual one", [post("Hello", "en", at=NOW.replace(hour=5))], None),
+        ("four hours before", [post("Hello", "en", at=NOW.replace(hour=4))], "has not posted in a year"),
     ],
 )
 def test_post_anomaly_table(case: str, posts: list, reason: str | None) -> None:  # type: ignore[type-arg]
