@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,21 +47,77 @@ def _utc(session: Session) -> Any:
     return PostRow.created_at  # SQLite stores naive UTC
 
 
+# The baseline moves by a day a day: it is kept per (database, account, day of its end) in this
+# process, so the run after each poll reads only the account's last 30 days (docs/PERFORMANCE.md).
+_BASELINES: dict[tuple[str, str], tuple[date, dict[str, Any]]] = {}
+_BASELINES_MAX = 20_000
+
+
 def load_history(
     session: Session, ids: Sequence[str], now: datetime, judged_from: datetime
 ) -> dict[str, PostingHistory]:
+    database = str(session.get_bind().engine.url)
+    day = judged_from.date()
+    baselines: dict[str, dict[str, Any]] = {}
+    missing = []
+    for account_id in ids:
+        cached = _BASELINES.get((database, account_id))
+        if cached is not None and cached[0] == day:
+            baselines[account_id] = cached[1]
+        else:
+            missing.append(account_id)
+    if missing:
+        fresh = _load_baselines(session, missing, judged_from)
+        if len(_BASELINES) + len(fresh) > _BASELINES_MAX:
+            _BASELINES.clear()
+        for account_id in missing:
+            item = fresh.get(account_id) or _empty()
+            baselines[account_id] = item
+            _BASELINES[(database, account_id)] = (day, item)
+    recent = _load_recent(session, ids, now)
+    return {
+        account_id: PostingHistory(
+            start=item["start"],
+            end=judged_from,
+            posts=item["posts"],
+            hours_utc=frozenset(item["hours"]),
+            max_per_hour=item["max"],
+            max_per_10min=item["max10"],
+            domains=frozenset(d for d in item["domains"] if d),
+            recent_originals=tuple(sorted(recent.get(account_id, ()))),
+        )
+        for account_id, item in baselines.items()
+    }
+
+
+def forget_baselines() -> None:
+    """Drop the kept baselines (tests that rewrite history within one day)."""
+    _BASELINES.clear()
+
+
+def _empty() -> dict[str, Any]:
+    return {"hours": set(), "domains": set(), "posts": 0, "max": 0, "max10": 0, "start": None}
+
+
+def _load_recent(
+    session: Session, ids: Sequence[str], now: datetime
+) -> dict[str, list[tuple[datetime, tuple[str, ...]]]]:
+    recent: dict[str, list[tuple[datetime, tuple[str, ...]]]] = defaultdict(list)
+    for chunk in _chunks(list(ids)):
+        query = select(PostRow.account_id, PostRow.created_at, PostRow.links).where(
+            PostRow.account_id.in_(list(chunk)),
+            PostRow.created_at >= now - RECENT,
+            PostRow.created_at <= now,
+            PostRow.kind.in_(ORIGINAL_KINDS),
+        )
+        for account_id, created_at, links in session.execute(query):
+            recent[account_id].append((created_at, tuple(str(link) for link in links or ())))
+    return recent
+
+
+def _load_baselines(session: Session, ids: Sequence[str], judged_from: datetime) -> dict[str, dict[str, Any]]:
     start = judged_from - BASELINE
-    facts: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {
-            "hours": set(),
-            "domains": set(),
-            "recent": [],
-            "posts": 0,
-            "max": 0,
-            "max10": 0,
-            "start": None,
-        }
-    )
+    facts: dict[str, dict[str, Any]] = defaultdict(_empty)
     for chunk in _chunks(list(ids)):
         in_baseline = (
             PostRow.account_id.in_(list(chunk)),
@@ -120,24 +176,4 @@ def load_history(
         with_links = select(PostRow.account_id, links_text).where(*in_baseline, links_text != "[]")
         for account_id, links in session.execute(with_links.distinct()):
             facts[account_id]["domains"].update(link_domain(str(link)) for link in json.loads(links or "[]"))
-        recent = select(PostRow.account_id, PostRow.created_at, PostRow.links).where(
-            PostRow.account_id.in_(list(chunk)),
-            PostRow.created_at >= now - RECENT,
-            PostRow.created_at <= now,
-            PostRow.kind.in_(ORIGINAL_KINDS),
-        )
-        for account_id, created_at, links in session.execute(recent):
-            facts[account_id]["recent"].append((created_at, tuple(str(link) for link in links or ())))
-    return {
-        account_id: PostingHistory(
-            start=item["start"],
-            end=judged_from,
-            posts=item["posts"],
-            hours_utc=frozenset(item["hours"]),
-            max_per_hour=item["max"],
-            max_per_10min=item["max10"],
-            domains=frozenset(d for d in item["domains"] if d),
-            recent_originals=tuple(sorted(item["recent"])),
-        )
-        for account_id, item in facts.items()
-    }
+    return facts
