@@ -26,11 +26,11 @@ def on_official_domain(url: str, domains: list[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def clickable_share(history: PostingHistory | None, domains: list[str], now: object) -> tuple[int, int]:
+def clickable_share(history: PostingHistory | None, domains: list[str]) -> tuple[int, int]:
     """(posts linking to an official page, posts) over the last 30 days of original posts."""
     if history is None or not domains:
         return 0, 0
-    posts = [links for at, links in history.recent_originals]
+    posts = [links for _, links in history.recent_originals]
     linked = sum(1 for links in posts if any(on_official_domain(link, domains) for link in links))
     return linked, len(posts)
 
@@ -46,7 +46,7 @@ class ClickableCheck(Check):
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
         domains = ctx.policy.official_domains
-        linked, total = clickable_share(ctx.history, domains, ctx.now)
+        linked, total = clickable_share(ctx.history, domains)
         if total < MIN_POSTS:
             return []
         share = linked / total
@@ -61,7 +61,7 @@ class ClickableCheck(Check):
         return [self.finding(ctx, SUBJECT, ctx.now, detail)]
 
     def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
-        linked, total = clickable_share(ctx.history, ctx.policy.official_domains, ctx.now)
+        linked, total = clickable_share(ctx.history, ctx.policy.official_domains)
         if total < MIN_POSTS:
             return "too few posts in the last 30 days to judge"
         return f"{linked} of {total} posts now link to the university's web pages"

@@ -2,10 +2,10 @@
 
 `load_history(session, ids, now, judged_from)` returns, per account, a `PostingHistory`:
 - the baseline, from its posts of the year before `judged_from` (the start of the look-back the
-  checks judge): how many, the UTC hours of day it posted in, the most posts in one clock hour,
-  the most in one 10-minute slot, and the link domains it used. Hours and counts are aggregated
-  by the database (one grouped query each); only posts with links are read row by row, for their
-  domains;
+  checks judge; kept per account and day in the process): how many, the UTC hours of day it
+  posted in, the most posts in one clock hour and in one 10-minute slot, and the link domains it
+  used. Hours and counts are aggregated by the database (one grouped query each); only posts with
+  links are read row by row, for their domains;
 - its original posts (and quotes) of the last 30 days with their links.
 """
 
@@ -88,11 +88,6 @@ def load_history(
         )
         for account_id, item in baselines.items()
     }
-
-
-def forget_baselines() -> None:
-    """Drop the kept baselines (tests that rewrite history within one day)."""
-    _BASELINES.clear()
 
 
 def _empty() -> dict[str, Any]:

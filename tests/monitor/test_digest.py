@@ -391,3 +391,23 @@ def test_welsh_text_is_shown_intact_in_both_formats(store) -> None:
         "ŵyl" in html and "dŷ â gardd" in html and "&#" not in html.split("<body", 1)[1].replace("&#39;", "")
     )
     assert any("ŵyl" in item for item in summary_payload(digest)["items"])
+
+
+def test_clickable_share_is_a_column_of_the_account_table(store) -> None:
+    cfg = config()
+    cfg = cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"official_domains": ["uni.ac.uk"]})})
+    with store.session() as s:
+        for i, links in enumerate((["https://www.uni.ac.uk/a"], ["https://news.example/b"], [], [])):
+            s.add(
+                PostRow(
+                    platform="x", native_id=f"c{i}", account_id="central",
+                    created_at=NOW - timedelta(days=i + 1),
+                    text="t", language="en", kind="original", links=links, first_seen_at=NOW, updated_at=NOW,
+                )
+            )  # fmt: skip
+    digest = build_digest(cfg, store, NOW)
+    central = next(a for a in digest.accounts if a.account_id == "central")
+    assert (central.clickable_share, central.clickable_posts) == (0.25, 4)
+    assert "Links to our website: 25% of 4 posts in 30 days" in render_digest(digest, "text")
+    assert "Links to our website</th>" in render_digest(digest, "html")
+    assert build_digest(config(), store, NOW).accounts[0].clickable_share is None  # no official domains
