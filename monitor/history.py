@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -111,8 +111,13 @@ def _load_recent(
 
 
 def _load_baselines(session: Session, ids: Sequence[str], judged_from: datetime) -> dict[str, dict[str, Any]]:
+    """One scan of the baseline posts: counted per 10-minute slot, then per clock hour, then per hour
+    of day (at most 24 rows per account come back); then the domains of posts with links."""
     start = judged_from - BASELINE
     facts: dict[str, dict[str, Any]] = defaultdict(_empty)
+    utc = _utc(session)
+    year, day, hour = (func.extract(field, utc) for field in ("year", "doy", "hour"))
+    minute = func.extract("minute", utc)
     for chunk in _chunks(list(ids)):
         in_baseline = (
             PostRow.account_id.in_(list(chunk)),
@@ -120,55 +125,55 @@ def _load_baselines(session: Session, ids: Sequence[str], judged_from: datetime)
             PostRow.created_at < judged_from,
             PostRow.kind.in_(ORIGINAL_KINDS),
         )
-        utc = _utc(session)
-        hour = func.extract("hour", utc)
-        by_hour = select(PostRow.account_id, hour, func.count(), func.min(PostRow.created_at)).where(
-            *in_baseline
+        slots = (
+            select(
+                PostRow.account_id.label("account_id"),
+                year.label("y"),
+                day.label("d"),
+                hour.label("h"),
+                func.count().label("n"),
+                func.min(PostRow.created_at).label("first"),
+            )
+            .where(*in_baseline)
+            .group_by(PostRow.account_id, year, day, hour, minute - minute.op("%")(10))
+            .subquery()
         )
-        for account_id, at_hour, count, first in session.execute(by_hour.group_by(PostRow.account_id, hour)):
+        hours = (
+            select(
+                slots.c.account_id,
+                slots.c.h,
+                func.sum(slots.c.n).label("n"),
+                func.max(slots.c.n).label("n10"),
+                func.min(slots.c.first).label("first"),
+            )
+            .group_by(slots.c.account_id, slots.c.y, slots.c.d, slots.c.h)
+            .subquery()
+        )
+        per_hour_of_day = select(
+            hours.c.account_id,
+            hours.c.h,
+            func.sum(hours.c.n),
+            func.max(hours.c.n),
+            func.max(hours.c.n10),
+            func.min(hours.c.first),
+        ).group_by(hours.c.account_id, hours.c.h)
+        for account_id, at_hour, count, most, most10, first in session.execute(per_hour_of_day):
             item = facts[account_id]
             item["hours"].add(int(at_hour))
             item["posts"] += int(count)
+            item["max"] = max(item["max"], int(most))
+            item["max10"] = max(item["max10"], int(most10))
+            first = _aware(first)
             item["start"] = first if item["start"] is None else min(item["start"], first)
-        # The busiest clock hour: bucket by day and hour in the database, keep the maximum.
-        bucket = (
-            select(
-                PostRow.account_id.label("account_id"),
-                func.count().label("n"),
-            )
-            .where(*in_baseline)
-            .group_by(
-                PostRow.account_id,
-                func.extract("year", utc),
-                func.extract("doy", utc),
-                hour,
-            )
-            .subquery()
-        )
-        for account_id, most in session.execute(
-            select(bucket.c.account_id, func.max(bucket.c.n)).group_by(bucket.c.account_id)
-        ):
-            facts[account_id]["max"] = int(most)
-        # ... and the busiest 10-minute slot (hh:00-hh:09, hh:10-hh:19, ...).
-        minute = func.extract("minute", utc)
-        slot = (
-            select(PostRow.account_id.label("account_id"), func.count().label("n"))
-            .where(*in_baseline)
-            .group_by(
-                PostRow.account_id,
-                func.extract("year", utc),
-                func.extract("doy", utc),
-                hour,
-                minute - minute.op("%")(10),
-            )
-            .subquery()
-        )
-        for account_id, most in session.execute(
-            select(slot.c.account_id, func.max(slot.c.n)).group_by(slot.c.account_id)
-        ):
-            facts[account_id]["max10"] = int(most)
         links_text = cast(PostRow.links, Text)
         with_links = select(PostRow.account_id, links_text).where(*in_baseline, links_text != "[]")
         for account_id, links in session.execute(with_links.distinct()):
             facts[account_id]["domains"].update(link_domain(str(link)) for link in json.loads(links or "[]"))
     return facts
+
+
+def _aware(value: Any) -> datetime:
+    """min() over a subquery loses the column's type on SQLite: parse and mark UTC as the store does."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
