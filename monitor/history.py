@@ -99,14 +99,16 @@ def _load_recent(
 ) -> dict[str, list[tuple[datetime, tuple[str, ...]]]]:
     recent: dict[str, list[tuple[datetime, tuple[str, ...]]]] = defaultdict(list)
     for chunk in _chunks(list(ids)):
-        query = select(PostRow.account_id, PostRow.created_at, PostRow.links).where(
+        links_text = cast(PostRow.links, Text)  # decoded only when not empty
+        query = select(PostRow.account_id, PostRow.created_at, links_text).where(
             PostRow.account_id.in_(list(chunk)),
             PostRow.created_at >= now - RECENT,
             PostRow.created_at <= now,
             PostRow.kind.in_(ORIGINAL_KINDS),
         )
         for account_id, created_at, links in session.execute(query):
-            recent[account_id].append((created_at, tuple(str(link) for link in links or ())))
+            decoded = json.loads(links) if links and links != "[]" else ()
+            recent[account_id].append((created_at, tuple(str(link) for link in decoded)))
     return recent
 
 

@@ -138,6 +138,9 @@ def test_history_is_learnt_from_the_store(any_store: Store) -> None:
     assert history.hours_utc == frozenset({10, 11, 12, 13, 14})
     assert history.max_per_hour == 3 and history.max_per_10min == 3  # three posts a minute apart
     assert history.domains == frozenset({"bangor.ac.uk", "eventbrite.co.uk"})
+    # clickable's 30 days: days 20..29, each with its link
+    assert len(history.recent_originals) == 10
+    assert all(len(links) == 1 for _, links in history.recent_originals)
     assert history.posts == 360 + 3  # days 20..379 (the year before the 14-day look-back), the 3 quick ones
 
 
