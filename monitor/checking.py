@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from checks import all_checks, get_check
 from checks.base import Check, CheckContext
+from monitor.access import sync_registry
 from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import FindingRow
@@ -94,6 +95,7 @@ def run_checks(
     with store.session() as session:
         ids = [a.id for a in accounts]
         open_rows = _open_findings(session, None if account_ids is None else ids)
+        sync_registry(session, accounts, now)  # access-review: who left since the last run
         records = load_records(session, config, accounts, now, open_rows)
         contexts = {a.id: records.context(config, a, now) for a in accounts}
         found: dict[str, Finding] = {}

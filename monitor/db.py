@@ -385,3 +385,41 @@ class WebhookDeliveryRow(Base):
     __tablename__ = "webhook_deliveries"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- access-review (issue 12): the last-seen registry per account, who left, and confirmations ---
+
+
+class AccountRegistryRow(Base):
+    """The people and manager an account had in the configuration the last time checks ran."""
+
+    __tablename__ = "account_registry"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    people: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    manager: Mapped[str | None] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RegistryChangeRow(Base):
+    """Someone left an account's people, or stopped being its manager (their access must go)."""
+
+    __tablename__ = "registry_changes"
+    __table_args__ = (Index("ix_registry_changes_account", "account_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    person: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # person | manager
+    at: Mapped[datetime]
+
+
+class AccessConfirmationRow(Base):
+    """`socialmon accounts confirm-access`: access removed and password changed, or reviewed."""
+
+    __tablename__ = "access_confirmations"
+    __table_args__ = (Index("ix_access_confirmations_account", "account_id", "confirmed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    confirmed_by: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_at: Mapped[datetime]

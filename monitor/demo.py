@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ HIJACK = {
     "avatar": "https://sandbox.invalid/avatars/hijacked.png",
 }
 BREACH_ACCOUNT = "ysgol-busnes-facebook"
+LEAVER_ACCOUNT = "ysgol-busnes-facebook"
+LEAVER = "gareth.hughes@aberwen.ac.uk"  # in yesterday's registry of LEAVER_ACCOUNT, not in today's
 BREACH_TEXT = "Business School open evening is still on tonight at 6pm, all welcome!"
 REDIRECT_ACCOUNT = "cerddoriaeth-instagram"
 REDIRECT_TEXT = "Follow @AberwenUni for updates / Dilynwch @PrifAberwen am y wybodaeth ddiweddaraf"
@@ -289,6 +291,7 @@ def run_demo(path: str | Path) -> DemoResult:
 
 def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
     service = Service(rig.config, rig.store, poll_workers=4)
+    _seed_yesterdays_registry(rig)
     first_poll = time.time()
     first = service.run_once()
     result.accounts_polled = dict(first.polled)
@@ -314,6 +317,25 @@ def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
         "breach": {"account": BREACH_ACCOUNT, "text": BREACH_TEXT},
         "redirect": {"account": REDIRECT_ACCOUNT, "text": REDIRECT_TEXT},
     }
+
+
+def _seed_yesterdays_registry(rig: _Rig) -> None:
+    """access-review compares the registry with the last run's: the demo's database starts with
+    yesterday's, when the Business School Page still listed a lecturer who has since left."""
+    from monitor.db import AccountRegistryRow
+
+    account = rig.config.account(LEAVER_ACCOUNT)
+    now = datetime.now(UTC)
+    with rig.store.session() as session:
+        session.add(
+            AccountRegistryRow(
+                account_id=account.id,
+                people=sorted({*(p.lower() for p in account.people), LEAVER}),
+                manager=account.manager.lower() if account.manager else None,
+                first_seen_at=now - timedelta(days=30),
+                updated_at=now - timedelta(days=1),
+            )
+        )
 
 
 def _next_second(moment: datetime) -> None:

@@ -64,10 +64,13 @@ class AccountLine:
     parity_note: str
     open_by_check: dict[str, int]
     open_total: int
-    median_reply: str  # "2 h 05 min" or "-"
+    median_reply: str  # "2 h 05 min", or "no replies" when none was counted in the window
     median_reply_seconds: float | None
     replies_counted: int
     hours: str
+    # clickable: share of the last 30 days' original posts linking to policy.official_domains
+    clickable_share: float | None = None  # None: no official domains configured, or no posts
+    clickable_posts: int = 0
 
 
 @dataclass
@@ -168,6 +171,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     last_posts = _last_posts(session)
     ever_read = _ever_read(session)
     posts = _window_posts(session, now - WINDOW, now)
+    clickable = _clickable(session, config, now)
     for account in accounts:
         by_check = dict(sorted(open_counts.get(account.id, {}).items()))
         parity, counted, note = _parity(config, account, posts, now - WINDOW)
@@ -188,17 +192,29 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
                 parity_note=note,
                 open_by_check=by_check,
                 open_total=sum(by_check.values()),
-                median_reply=human_duration(median),
+                median_reply=human_duration(median) if replies else NO_REPLIES,
                 median_reply_seconds=median.total_seconds() if median else None,
                 replies_counted=replies,
                 hours=account.monitoring_hours or "not registered",
+                clickable_share=clickable.get(account.id, (None, 0))[0],
+                clickable_posts=clickable.get(account.id, (None, 0))[1],
             )
         )
     totals: Counter[str] = Counter()
     for per_check in open_counts.values():
         totals.update(per_check)
     digest.open_by_check = dict(sorted(totals.items()))
-    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now, to_do=True)
+    # To do: opened in the period, still open and not snoozed or dismissed (those have their own
+    # section). One already resolved is listed under "resolved" only.
+    digest.new, digest.new_total = _findings(
+        session,
+        config,
+        FindingRow.opened_at,
+        since,
+        now,
+        FindingRow.status == "open",
+        FindingRow.state.not_in(QUIET_STATES),
+    )
     digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now)
     digest.still_open, digest.still_open_total = _still_open(session, config, since)
     digest.quiet, digest.quiet_total = _quiet(session, config)
@@ -225,6 +241,28 @@ def _last_posts(session: Session) -> dict[str, datetime]:
         .group_by(PostRow.account_id)
     )
     return {account_id: as_utc(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def _clickable(session: Session, config: Config, now: datetime) -> dict[str, tuple[float | None, int]]:
+    """Per account: (share of original posts of the last 30 days linking to the university's web
+    pages, posts counted). Nothing when no official domains are configured."""
+    from checks.clickable import WINDOW as CLICKABLE_WINDOW
+    from checks.clickable import on_official_domain
+
+    domains = config.policy.official_domains
+    if not domains:
+        return {}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    stmt = select(PostRow.account_id, PostRow.links).where(
+        PostRow.kind.in_(("original", "quote")),
+        PostRow.created_at >= now - CLICKABLE_WINDOW,
+        PostRow.created_at <= now,
+    )
+    for account_id, links in session.execute(stmt):
+        counts[account_id][1] += 1
+        if any(on_official_domain(str(link), domains) for link in links or ()):
+            counts[account_id][0] += 1
+    return {a: (linked / total if total else None, total) for a, (linked, total) in counts.items()}
 
 
 def _ever_read(session: Session) -> set[str]:
@@ -308,11 +346,11 @@ def _median_reply(
 
 
 def _findings(
-    session: Session, config: Config, column: Any, since: datetime, now: datetime, to_do: bool = False
+    session: Session, config: Config, column: Any, since: datetime, now: datetime, *also: Any
 ) -> tuple[list[FindingLine], int]:
     condition = (column > since) & (column <= now)
-    if to_do:  # snoozed and dismissed findings have their own section
-        condition = condition & FindingRow.state.not_in(QUIET_STATES)
+    for extra in also:
+        condition = condition & extra
     lines, total = _finding_lines(session, config, condition)
     # Opened and already resolved in the same period: nothing left to do, so after the open ones.
     return sorted(lines, key=lambda line: bool(line.resolved)), total
@@ -470,6 +508,9 @@ def _days_ago(days: int | None, never: str) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{round(value * 100)}%"
+
+
+NO_REPLIES = "no replies"  # never "0 min": nothing was answered in the window
 
 
 def _manager(config: Config, account_id: str) -> str:

@@ -266,10 +266,18 @@ def start_notice(session: Session, config: Config, row: EmergencyRow, extra: str
     return "Emergency monitoring is on: " + _excerpt(row.reason, 80), "\n".join(lines)
 
 
+def _summary_state(finding: FindingRow) -> str:
+    """What the finding's lifecycle says, or will say once the checks see the end (they run right after
+    this summary): every emergency-posting finding resolves when the emergency ends."""
+    if finding.status == "open" or finding.resolve_reason == "the emergency ended":
+        return "resolved: the emergency ended"
+    return f"resolved: {finding.resolve_reason}" if finding.resolve_reason else "resolved"
+
+
 def _summary_finding_lines(config: Config, findings: list[FindingRow]) -> list[str]:
     lines = []
     for finding in findings[:50]:
-        state = "still open" if finding.status == "open" else "resolved"
+        state = _summary_state(finding)
         who, when = _label(config, finding.account_id), _when(finding.since, config)
         lines.append(f"- {who} at {when}: {finding.title} ({state})")
     if len(findings) > 50:

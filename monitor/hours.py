@@ -356,3 +356,7 @@ def _days_text(days: list[int]) -> str:
     if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
         return f"{_DAY_ABBR[days[0]]}-{_DAY_ABBR[days[-1]]}"
     return ",".join(_DAY_ABBR[d] for d in days)
+
+
+# What a statement of hours is made of; profile-hours strips it to look for a stated purpose.
+HOURS_TOKENS = _TOKENS

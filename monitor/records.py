@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from checks.base import CheckContext, Emergency, PollState
+from checks.base import AccessState, CheckContext, Emergency, PollState, PostingHistory
+from monitor.access import load_access
 from monitor.config import Account, Config
 from monitor.db import (
     AccountStateRow,
@@ -38,6 +39,7 @@ from monitor.db import (
     ReplyRow,
     ScheduledPostRow,
 )
+from monitor.history import load_history
 from monitor.logs import redact
 from monitor.models import Message, Post, ProfileSnapshot, Reply, ScheduledPost
 from monitor.tagging import tag_profile
@@ -113,6 +115,8 @@ class Records:
     poll: dict[str, PollState] = field(default_factory=dict)
     emergency: Emergency | None = None
     lookback: timedelta = MIN_LOOKBACK
+    history: dict[str, PostingHistory] = field(default_factory=dict)  # post-anomaly, clickable
+    access: dict[str, AccessState] = field(default_factory=dict)  # access-review
 
     def context(self, config: Config, account: Account, now: datetime) -> CheckContext:
         pair = _pair_account(config, account)
@@ -133,6 +137,8 @@ class Records:
             poll=self.poll.get(account.id),
             emergency=self.emergency,
             central_accounts=tuple(a for a in config.accounts if a.is_central),
+            history=self.history.get(account.id),
+            access=self.access.get(account.id),
         )
 
 
@@ -172,6 +178,8 @@ def load_records(
     _load_profiles(session, records, ids)
     _load_scheduled(session, records, ids)
     _load_poll_state(session, records, ids)
+    records.history = load_history(session, ids, now, now - records.lookback)
+    records.access = load_access(session, ids)
     for grouped in (records.posts, records.messages, records.replies):
         for items in grouped.values():
             items.sort(key=lambda r: (r.created_at, r.native_id))

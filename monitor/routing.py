@@ -2,9 +2,10 @@
 
 Rules (DESIGN section 6):
 - An immediate check goes to the route it declares (`Check.immediate`, `Check.route`):
-  `emergency-posting` -> route `emergency`, `profile-changed` -> `security`, `connector-health` ->
-  `operations`; a route's own `checks:` replaces that default. Every other finding waits for the
-  digest unless a custom route takes it with a `checks`, `accounts` or `min_severity` filter.
+  `emergency-posting` -> route `emergency`, `profile-changed` and `post-anomaly` -> `security`,
+  `connector-health` -> `operations`; a route's own `checks:` replaces that default. Every other
+  finding waits for the digest unless a custom route takes it with a `checks`, `accounts` or
+  `min_severity` filter.
 - A route absent from the config is skipped silently (`alerts test` and check-config list them).
 - Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while a
   critical finding is open (only on routes that set `repeat`; lesser findings are said once);

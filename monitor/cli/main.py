@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "demo": "monitor.cli.demo_cmd:demo",
     "findings": "monitor.cli.findings_cmd:findings",
     "hooks": "monitor.cli.hooks_cmd:hooks",
+    "accounts": "monitor.cli.accounts_cmd:accounts",
 }
 
 HELP: dict[str, str] = {
@@ -46,6 +47,7 @@ HELP: dict[str, str] = {
     "demo": "Run the whole pipeline against the bundled sandbox.",
     "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
     "hooks": "Subscribe accounts to platform webhooks and show whether pushes arrive.",
+    "accounts": "Account commands: confirm an access review.",
 }
 
 

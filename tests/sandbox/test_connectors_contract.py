@@ -52,8 +52,8 @@ def test_facebook_page_comments_dms_and_scheduled(config) -> None:  # type: igno
     assert result.profile is not None and result.profile.name.startswith("Prifysgol Aberwen")
     assert {p.language for p in result.posts} == {"cy+en", "en"}
     channels = sorted(m.channel for m in result.messages)
-    assert channels == ["comment", "dm"]
-    assert [r.language for r in result.replies] == ["cy"]
+    assert channels == ["comment"] * 6 + ["dm"]  # the welcome question and five on the halls post
+    assert [r.language for r in result.replies] == ["cy", "cy"]
     assert result.scheduled == []  # read, and empty: the probe found the edge readable
     queued = fetch(config, "ysgol-busnes-facebook").scheduled
     assert queued is not None and len(queued) == 1 and queued[0].scheduled_for is not None
@@ -62,7 +62,7 @@ def test_facebook_page_comments_dms_and_scheduled(config) -> None:  # type: igno
 def test_instagram_media_comments_and_replies(config) -> None:  # type: ignore[no-untyped-def]
     result = fetch(config, "cerddoriaeth-instagram")
     assert result.profile is not None and result.profile.handle == "aberwenmusic"
-    assert len(result.posts) == 1 and result.messages[0].language == "cy"
+    assert len(result.posts) == 2 and result.messages[0].language == "cy"
     assert result.replies[0].in_reply_to == result.messages[0].native_id
 
 
