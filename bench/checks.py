@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ from sqlalchemy import create_engine, insert, text
 from connectors.specs import PLATFORM_NAMES
 from monitor.config import Config
 from monitor.db import AccountStateRow, MessageRow, PostRow, ProfileSnapshotRow, ReplyRow
+from monitor.models import ProfileSnapshot
 from monitor.store import Store
+from monitor.tagging import tag_profile
 
 NOW = datetime(2025, 11, 19, 11, 0, tzinfo=UTC)  # a Wednesday in term
 PLATFORMS = PLATFORM_NAMES
@@ -230,18 +233,9 @@ def populate(store: Store, config: Config, days: int) -> dict[str, int]:
             body = "Official account. Monitored Mon-Fri 9am-5pm." + (
                 " Cyfrif swyddogol. Monitro Llun-Gwener 9yb-5yh." if welsh else ""
             )
-            profiles.append(
-                {
-                    "account_id": account.id,
-                    "taken_at": start,
-                    "last_seen_at": NOW,
-                    "name": account.name,
-                    "handle": account.handle,
-                    "text": body,
-                    "avatar_fingerprint": "a",
-                    "url": "",
-                }
-            )
+            # tagged as the poll stores it
+            tagged = tag_profile(ProfileSnapshot(account.id, start, account.name, account.handle, body, "a"))
+            profiles.append({**asdict(tagged), "languages": list(tagged.languages), "last_seen_at": NOW})
             states.append({"account_id": account.id, "last_poll_at": NOW, "last_status": "ok",
                            "last_ok_at": NOW,
                            "failing_since": None, "slowed": False})  # fmt: skip

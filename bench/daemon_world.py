@@ -111,6 +111,9 @@ class World:
         return self.daemon
 
     def close(self) -> None:
+        if self.dir.joinpath(".closed").exists():
+            return
+        self.dir.joinpath(".closed").touch()
         if self.daemon is not None and self.daemon.poll() is None:
             self.daemon.terminate()
             try:
@@ -121,15 +124,38 @@ class World:
         self.teams.stop()
 
 
-def make_world(pages: int, emergency_interval: int = 10, keep: str | None = None) -> World:
+def webhooks_text(port: int) -> str:
+    """A `webhooks:` section for the receiver on `port` (secrets from the environment)."""
+    return (
+        "webhooks:\n"
+        f"  listen: 127.0.0.1:{port}\n"
+        f"  public_url: http://127.0.0.1:{port}\n"
+        '  meta: {app_secret: "${META_APP_SECRET}", verify_token: "${META_VERIFY_TOKEN}"}\n'
+        '  youtube: {secret: "${WEBSUB_SECRET}"}\n'
+    )
+
+
+BENCH_SECRETS = {
+    "META_APP_SECRET": "bench-app-secret-0123456789",
+    "META_VERIFY_TOKEN": "bench-verify-token-0123456789",
+    "WEBSUB_SECRET": "bench-websub-secret-0123456789",
+}
+
+
+def make_world(
+    pages: int, emergency_interval: int = 10, keep: str | None = None, hooks_port: int | None = None
+) -> World:
     directory = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="socialmon-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
     sandbox = SandboxServer(parse_scenario(scenario_text(pages), "bench")).start()
     teams = TeamsReceiver(directory / "teams").start()
     config = directory / "socialmon.yaml"
     database = f"sqlite:///{directory / 'bench.db'}"
-    config.write_text(config_text(pages, sandbox.url, teams.url, database, emergency_interval))
-    env: dict[str, Any] = {**os.environ, "SOCIALMON_DATA_DIR": str(directory)}
+    text = config_text(pages, sandbox.url, teams.url, database, emergency_interval)
+    if hooks_port is not None:
+        text += webhooks_text(hooks_port)
+    config.write_text(text)
+    env: dict[str, Any] = {**os.environ, **BENCH_SECRETS, "SOCIALMON_DATA_DIR": str(directory)}
     world = World(directory, sandbox, teams, config, env)
     upgraded = world.cli("db", "upgrade")
     if upgraded.returncode != 0:

@@ -9,6 +9,15 @@ the "monitoring is on" notice reached the Teams receiver). Then `--posts` posts 
 Pages at random times over `--spread` seconds, and each alert's arrival is matched by a token in
 the text. Prints p50, p95 and max latency against the targets (p95 <= interval + 3 s, max <=
 interval + 5 s, take-up <= 5 s).
+
+    python bench/emergency_latency.py --webhooks [--pages 20] [--posts 50]
+
+With `--webhooks` the emergency poll interval is 15 minutes (as normal polling), the daemon's
+receiver is on, the sandbox plays Meta's App Dashboard and `socialmon hooks subscribe` installs the
+app on every Page: each post reaches socialmon only as a signed Meta delivery (a hint), and the
+target is p95 <= 3 s from post to the on-call alert. Then bench/hooks_receiver.py measures the
+receiver alone (>= 500 signed deliveries/s on one core; 0 of 1,000 forged, replayed or oversized
+requests accepted).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from daemon_world import make_world, page_key
+from daemon_world import BENCH_SECRETS, make_world, page_key
 
 from monitor.sandbox.client import SandboxClient
 
@@ -35,6 +44,26 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def _subscribe_pages(world: object, port: int) -> None:
+    """Meta's App Dashboard step (the sandbox checks the verify token), then `hooks subscribe`."""
+    import requests
+
+    answer = requests.post(
+        f"{world.sandbox.url}/_admin/webhooks",  # type: ignore[attr-defined]
+        json={
+            "callback": f"http://127.0.0.1:{port}/hooks/meta",
+            "app_secret": BENCH_SECRETS["META_APP_SECRET"],
+            "verify_token": BENCH_SECRETS["META_VERIFY_TOKEN"],
+        },
+        timeout=10,
+    ).json()
+    if not answer.get("verified"):
+        raise RuntimeError(f"the sandbox could not verify the receiver: {answer}")
+    done = world.cli("hooks", "subscribe")  # type: ignore[attr-defined]
+    if done.returncode != 0:
+        raise RuntimeError(f"hooks subscribe failed: {done.stdout} {done.stderr}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=20)
@@ -43,13 +72,24 @@ def main() -> int:
     parser.add_argument("--spread", type=float, default=150.0, help="seconds over which the posts are made")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", help="keep the working files in this directory")
+    parser.add_argument("--webhooks", action="store_true", help="15-minute polling; posts arrive as hints")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    hooks_port = None
+    if args.webhooks:
+        import socket
 
-    world = make_world(args.pages, args.interval, args.keep)
+        args.interval = 900
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            hooks_port = int(sock.getsockname()[1])
+
+    world = make_world(args.pages, args.interval, args.keep, hooks_port)
     try:
         world.start_daemon()
         client = SandboxClient(world.sandbox.url)
+        if hooks_port is not None:
+            _subscribe_pages(world, hooks_port)
         began = time.time()
         started = world.cli(
             "emergency", "start", "--reason", "bench drill", "--by", "bench", "--wait", "15", "--json"
@@ -74,7 +114,8 @@ def main() -> int:
                 raise RuntimeError("the emergency notice never arrived")
             time.sleep(0.05)
         notice_at = next(r.at for r in list(world.teams.requests) if b"Emergency monitoring is on" in r.raw)
-        time.sleep(args.interval * 2)  # the first emergency polls (with their backfill) are done
+        # The first emergency polls (with their backfill) are done: one at take-up for each Page.
+        time.sleep(10 if args.webhooks else args.interval * 2)
 
         offsets = sorted(rng.uniform(0, args.spread) for _ in range(args.posts))
         made: dict[str, float] = {}
@@ -100,14 +141,17 @@ def main() -> int:
         print(
             f"emergency latency: {args.pages} non-central Facebook Pages on the local sandbox, "
             f"emergency_poll_interval {args.interval} s, {args.posts} posts over {args.spread:.0f} s"
+            + (", webhooks on (each post arrives as a signed Meta delivery)" if args.webhooks else "")
         )
+        target_p95 = 3 if args.webhooks else args.interval + 3
+        target_max = 10 if args.webhooks else args.interval + 5
         print(f"  take-up (started_at -> taken_up_at): {take_up:.2f} s   (target <= 5 s)")
         print(f"  `emergency start` -> notice at the Teams receiver: {notice_at - began:.2f} s")
         if latencies:
             p50, p95, worst = statistics.median(latencies), percentile(latencies, 0.95), max(latencies)
             print(
                 f"  post -> alert: p50 {p50:.2f} s, p95 {p95:.2f} s, max {worst:.2f} s "
-                f"(targets: p95 <= {args.interval + 3} s, max <= {args.interval + 5} s)"
+                f"(targets: p95 <= {target_p95} s, max <= {target_max} s)"
             )
         missing = len(made) - len(arrived)
         print(
@@ -117,9 +161,14 @@ def main() -> int:
             bool(latencies)
             and not missing
             and take_up <= 5
-            and percentile(latencies, 0.95) <= args.interval + 3
-            and max(latencies) <= args.interval + 5
+            and percentile(latencies, 0.95) <= target_p95
+            and max(latencies) <= target_max
         )
+        if args.webhooks:
+            from hooks_receiver import measure, report
+
+            world.close()  # the daemon and sandbox done: the receiver gets its core
+            ok = report(measure()) and ok
         print("  result: " + ("within targets" if ok else "OUTSIDE targets"))
         return 0 if ok else 1
     finally:

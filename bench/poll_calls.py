@@ -17,10 +17,9 @@ import json
 import math
 import re
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors import get_connector
 from monitor.config import parse_config
+from monitor.localhttp import LocalServer
 
 
 def iso(t: datetime, graph: bool = False) -> str:
@@ -368,10 +368,8 @@ def minimum(platform: str, new_posts: int, new_comments: int, window_posts: int,
 
 
 def run(n: int, m: int) -> None:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    config = config_for(base, n)
+    httpd = LocalServer(Handler, name="bench-apis").start()
+    config = config_for(httpd.url, n)
     connectors = {
         p: get_connector(p, config, sleep=lambda s: None) for p in ("x", "facebook", "instagram", "youtube")
     }
@@ -399,7 +397,7 @@ def run(n: int, m: int) -> None:
         for platform in used:
             rows.setdefault(platform, []).append((label, sum(used[platform]) / n, sum(least[platform]) / n))
         now += timedelta(minutes=15)
-    httpd.shutdown()
+    httpd.stop()
 
     print(f"API calls per poll per account (N={n} accounts per platform, M={m} new posts and M new comments)")
     print(f"{'platform':<10} {'poll':<26} {'calls':>6} {'minimum':>8} {'ratio':>6}")
@@ -412,9 +410,8 @@ def youtube_day(channels: int = 20) -> None:
     """A simulated day: 96 polls per channel, one new upload and 20 comments per channel spread over it."""
     global WORLD
     WORLD = World()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    config = config_for(f"http://127.0.0.1:{httpd.server_address[1]}", channels)
+    httpd = LocalServer(Handler, name="bench-youtube").start()
+    config = config_for(httpd.url, channels)
     connector = get_connector("youtube", config, sleep=lambda s: None)
     accounts = [a for a in config.accounts if a.platform == "youtube"]
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 00:00 Pacific: one whole quota day
@@ -434,7 +431,7 @@ def youtube_day(channels: int = 20) -> None:
             result = connector.fetch(account, cursors[account.id], now)
             cursors[account.id] = result.cursor
             units += result.quota_units
-    httpd.shutdown()
+    httpd.stop()
     print()
     print(f"YouTube quota: {channels} channels polled every 15 minutes for one Pacific day (96 polls each):")
     print(

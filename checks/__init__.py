@@ -25,6 +25,10 @@ REGISTRY: dict[str, str] = {
     "profile-changed": "checks.profile_changed:ProfileChangedCheck",
     "registry": "checks.registry:RegistryCheck",
     "connector-health": "checks.connector_health:ConnectorHealthCheck",
+    "post-anomaly": "checks.post_anomaly:PostAnomalyCheck",
+    "personal-data": "checks.personal_data:PersonalDataCheck",
+    "clickable": "checks.clickable:ClickableCheck",
+    "access-review": "checks.access_review:AccessReviewCheck",
 }
 
 

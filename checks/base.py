@@ -8,7 +8,7 @@ gives it records and a clock, and running it twice gives the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -38,6 +38,41 @@ class Emergency:
 
 
 @dataclass(frozen=True)
+class PostingHistory:
+    """An account's normal behaviour, learnt from its stored posts before the judged look-back
+    (post-anomaly), and its original posts of the last 30 days (clickable). Built by
+    `monitor.history`."""
+
+    start: datetime | None = None  # the oldest post of the baseline (None: no baseline posts)
+    end: datetime | None = None  # the baseline stops here; posts from here on are judged
+    posts: int = 0
+    hours_utc: frozenset[int] = frozenset()  # UTC hours of day the account has posted in
+    max_per_hour: int = 0  # the most posts it made in one clock hour
+    max_per_10min: int = 0  # the most posts it made in one 10-minute slot of the clock (hh:00-hh:09, ...)
+    domains: frozenset[str] = frozenset()  # link domains it has used ("www." removed)
+    recent_originals: tuple[tuple[datetime, tuple[str, ...]], ...] = ()  # (created_at, links), 30 days
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    """Someone left an account's people, or its manager changed (seen between two runs)."""
+
+    person: str
+    role: str  # "person" (left `people`) or "manager" (no longer the manager)
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AccessState:
+    """What the database knows about an account's access reviews (access-review)."""
+
+    first_seen_at: datetime  # when the registry of this account was first recorded
+    changes: tuple[RegistryChange, ...] = ()  # oldest first
+    last_confirmed_at: datetime | None = None
+    last_confirmed_by: str = ""
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """Everything a check may read about one account at one instant."""
 
@@ -57,6 +92,8 @@ class CheckContext:
     poll: PollState | None = None
     emergency: Emergency | None = None
     central_accounts: tuple[Account, ...] = ()
+    history: PostingHistory | None = None  # post-anomaly, clickable
+    access: AccessState | None = None  # access-review
 
     @property
     def cadence(self) -> timedelta:
@@ -181,39 +218,78 @@ def is_welsh(label: str) -> bool:
 
 @dataclass
 class ReplyIndex:
-    """The account's replies, indexed by what links them to an inbound message."""
+    """The account's replies, indexed by what links them to an inbound message.
+
+    What a reply answers depends on the platform's shape (docs/CHECKS.md, "What counts as a reply"):
+    - comment threads (Facebook, Instagram, YouTube): a reply answers the comment it replies to,
+      and a comment in a sub-thread is answered by a later reply to that sub-thread's top-level
+      comment. A reply to one top-level comment never answers a different top-level comment.
+    - DMs: a reply answers the earlier inbound messages of its conversation.
+    - X: a reply answers the tweet it replies to, and earlier mentions by that tweet's author in
+      the same conversation; never other people's mentions.
+    - A top-level comment (or X reply) by the account, in the same conversation (post) and after
+      the message, that @mentions the asker answers that asker.
+    """
 
     by_target: dict[str, list[Reply]] = field(default_factory=dict)
     by_conversation: dict[str, list[Reply]] = field(default_factory=dict)
+    authors: dict[str, str] = field(default_factory=dict)  # message native id -> author id
 
     @classmethod
-    def build(cls, replies: Iterable[Reply]) -> ReplyIndex:
+    def build(cls, replies: Iterable[Reply], messages: Iterable[Message] = ()) -> ReplyIndex:
         index = cls()
         for reply in replies:
             if reply.in_reply_to:
                 index.by_target.setdefault(reply.in_reply_to, []).append(reply)
             if reply.conversation_id:
                 index.by_conversation.setdefault(reply.conversation_id, []).append(reply)
+        for message in messages:
+            index.authors[message.native_id] = message.author_id
         return index
 
     def replies_to(self, message: Message) -> list[Reply]:
-        """The account's replies to a message, oldest first.
-
-        A reply counts when it answers the message itself, or (threads, DMs) when it comes after
-        the message in the same parent comment thread or the same conversation.
-        """
+        """The account's replies that answer a message, oldest first."""
         found: dict[tuple[str, str], Reply] = {}
         for reply in self.by_target.get(message.native_id, ()):
             found[(reply.platform, reply.native_id)] = reply
-        later: list[Reply] = []
-        if message.in_reply_to and message.channel == "reply":  # a reply in a comment thread
-            later.extend(self.by_target.get(message.in_reply_to, ()))
-        if message.conversation_id:
-            later.extend(self.by_conversation.get(message.conversation_id, ()))
-        for reply in later:
+        for reply in self._later_answers(message):
             if reply.created_at >= message.created_at and reply.platform == message.platform:
                 found[(reply.platform, reply.native_id)] = reply
         return sorted(found.values(), key=lambda r: (r.created_at, r.native_id))
+
+    def _later_answers(self, message: Message) -> Iterable[Reply]:
+        conversation: Sequence[Reply] = (
+            self.by_conversation.get(message.conversation_id, ()) if message.conversation_id else ()
+        )
+        if message.channel == "dm":
+            return conversation
+        candidates: list[Reply] = []
+        if message.channel == "reply" and message.in_reply_to:  # a comment in a sub-thread
+            candidates.extend(self.by_target.get(message.in_reply_to, ()))
+        if message.platform == "x":  # X replies carry every @handle of the thread: the author decides
+            candidates.extend(r for r in conversation if self._same_author(r, message))
+            return candidates
+        on_post = self.by_target.get(message.in_reply_to, ()) if message.channel == "comment" else ()
+        candidates.extend(r for r in (*conversation, *on_post) if mentions_author(r.text, message))
+        return candidates
+
+    def _same_author(self, reply: Reply, message: Message) -> bool:
+        author = self.authors.get(reply.in_reply_to)
+        return bool(author) and author == message.author_id
+
+
+def mentions_author(text: str, message: Message) -> bool:
+    """The text @mentions the message's author (by handle or by name; Facebook tags drop the @)."""
+    lowered = (text or "").lower()
+    for name in (message.author_name, message.author_id):
+        name = (name or "").strip().lstrip("@").lower()
+        if not name:
+            continue
+        if re.search(rf"(?<![\w@])@{re.escape(name)}(?!\w)", lowered):
+            return True
+        if " " in name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
+            return True  # a tagged full name ("Gwen Jones") appears without the @
+    return False
 
 
 def is_inbound(message: Message, account: Account) -> bool:
@@ -239,7 +315,7 @@ class Overdue:
 
 def unanswered_enquiries(ctx: CheckContext, *, welsh_only: bool) -> list[Overdue]:
     """Enquiries with no reply from the account whose reply SLA (in working time) has run out."""
-    index = ReplyIndex.build(ctx.replies)
+    index = ReplyIndex.build(ctx.replies, ctx.messages)
     overdue = []
     for message in ctx.messages:
         if not is_enquiry(message) or not is_inbound(message, ctx.account):
@@ -260,7 +336,7 @@ def enquiry_resolution(ctx: CheckContext, subject: str) -> str:
     message = next((m for m in ctx.messages if m.native_id == native_id), None)
     if message is None:
         return "the message is no longer stored (deleted, or older than the look-back)"
-    replies = ReplyIndex.build(ctx.replies).replies_to(message)
+    replies = ReplyIndex.build(ctx.replies, ctx.messages).replies_to(message)
     if replies:
         language = " in Welsh" if is_welsh(replies[0].language) else ""
         return f"a reply{language} arrived ({when(replies[0].created_at, ctx)})"

@@ -1,7 +1,9 @@
 """connector-health: the account could not be polled for longer than `policy.failure_tolerance`.
 
 Keeps the monitor honest: while an account cannot be read, every other check about it is blind.
-Routed to operations, at once.
+Routed to operations, at once. The finding says in plain words what is wrong and who can fix it;
+it never carries the platform's error text (HTTP codes, endpoint paths), which also reaches the
+comms digest: operators read that with `socialmon status` and in the logs.
 """
 
 from __future__ import annotations
@@ -11,12 +13,25 @@ from monitor.models import Finding
 
 SUBJECT = "poll"
 
+_OPERATORS = "the monitor's operators must"
 _KIND_ADVICE = {
-    "auth_expired": "the access token expired or was revoked: issue a new token and update the credentials",
-    "permission_missing": "a permission the monitor needs is missing: grant it to the app or token",
-    "rate_limited": "the platform's rate limit or quota is exhausted: check the polling interval and quota",
-    "transient": "the platform keeps failing: check the platform status and the network",
-    "bad_payload": "the platform answers with data the connector does not understand: check the logs",
+    "auth_expired": "the monitor's access to the account has expired or was withdrawn: the account's manager "
+    f"or {_OPERATORS.removeprefix('the ')} issue a new token and update the credentials",
+    "permission_missing": "the monitor lacks a permission it needs on this account: the account's manager "
+    "must grant it to the monitor's app",
+    "rate_limited": f"the platform is limiting how often the monitor may read: {_OPERATORS} check the "
+    "polling interval and quota",
+    "transient": f"the platform keeps failing to answer: {_OPERATORS} check the platform's status and "
+    "the network",
+    "bad_payload": f"the platform answers with data the monitor does not understand: {_OPERATORS} check "
+    "the logs",
+}
+_KIND_WORDS = {
+    "auth_expired": "expired access",
+    "permission_missing": "a missing permission",
+    "rate_limited": "the platform's rate limit",
+    "transient": "the platform not answering",
+    "bad_payload": "unreadable answers from the platform",
 }
 
 
@@ -36,14 +51,15 @@ class ConnectorHealthCheck(Check):
         if ctx.now < due:
             return []
         kind = poll.last_status or "error"
-        advice = _KIND_ADVICE.get(kind, "check the logs for the error")
-        error = f" ({poll.last_error})" if poll.last_error else ""
+        advice = _KIND_ADVICE.get(kind, "the monitor's operators must check the logs (socialmon status)")
+        words = _KIND_WORDS.get(kind, "an error")
         last_ok = "; never polled successfully"
         if poll.last_ok_at:
             last_ok = f"; last good poll {when(poll.last_ok_at, ctx)}"
         detail = (
-            f"Polling has failed since {when(poll.failing_since, ctx)} with {kind}{error}{last_ok}. "
-            f"Other checks cannot see this account: {advice}."
+            f"The monitor has not been able to read this account since {when(poll.failing_since, ctx)} "
+            f"({words}){last_ok}. Other checks cannot see it: {advice}. "
+            "Operators: `socialmon status` shows the platform's error."
         )
         return [self.finding(ctx, SUBJECT, due, detail)]
 

@@ -1,7 +1,10 @@
 """emergency-posting: while an emergency is declared, only the central accounts post.
 
 Every post (original, reply, share or quote) by a non-central account created at or after the
-emergency's start is a critical finding, alerted at once, unless it is a permitted redirect.
+emergency's start is a critical finding, alerted at once, unless it is a permitted redirect. The
+account's comments and replies count the same (a Page's comment on its own or anyone's post, an
+Instagram comment reply, an X reply): subject "reply:<platform>:<id>" (an X reply that is also
+stored as a post is reported once, as the post).
 
 The redirect rule. The policy recommends "a post ... directing followers to the corporate
 account". A post is a permitted redirect when all of these hold:
@@ -28,11 +31,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from checks.base import Check, CheckContext, excerpt, post_subject, scheduled_subject, when
 from monitor.config import Account
-from monitor.models import Finding, Post
+from monitor.models import Finding, Post, Reply
 
 REDIRECT_MAX_WORDS = 20
 
@@ -54,9 +58,10 @@ def central_handles(accounts: Iterable[Account]) -> set[str]:
     return handles
 
 
-def _links(post: Post) -> list[str]:
+def _links(post: Post | Reply) -> list[str]:
     # Connectors give expanded links; the text may hold short links (t.co) for the same ones.
-    return list(post.links) if post.links else _URL.findall(post.text or "")
+    links = post.links if isinstance(post, Post) else ()
+    return list(links) if links else _URL.findall(post.text or "")
 
 
 def links_to_central(url: str, handles: set[str]) -> bool:
@@ -75,10 +80,10 @@ def links_to_central(url: str, handles: set[str]) -> bool:
     return first in handles
 
 
-def is_permitted_redirect(post: Post, central: Iterable[Account], max_chars: int) -> bool:
-    """The redirect rule of the module docstring."""
+def is_permitted_redirect(post: Post | Reply, central: Iterable[Account], max_chars: int) -> bool:
+    """The redirect rule of the module docstring (a comment or reply is judged the same way)."""
     handles = central_handles(central)
-    if post.has_video or not handles:
+    if (isinstance(post, Post) and post.has_video) or not handles:
         return False
     links = _links(post)
     if any(not links_to_central(link, handles) for link in links):
@@ -121,6 +126,7 @@ class EmergencyPostingCheck(Check):
                 "post; remove it or replace it with a short post pointing followers to the central account."
             )
             findings.append(self.finding(ctx, post_subject(post), post.created_at, detail, url=post.url))
+        findings.extend(self._replies(ctx, start, {p.native_id for p in ctx.posts}))
         for item in ctx.scheduled:
             at = f"for {when(item.scheduled_for, ctx)}" if item.scheduled_for else "with no time given"
             detail = (
@@ -136,6 +142,33 @@ class EmergencyPostingCheck(Check):
                     url=item.url,
                     severity="high",
                     title="Scheduled post queued on a non-central account during an emergency",
+                )
+            )
+        return findings
+
+    def _replies(self, ctx: CheckContext, start: datetime, posted: set[str]) -> list[Finding]:
+        """The account's comments and replies during the emergency, judged like posts."""
+        emergency = ctx.emergency
+        assert emergency is not None
+        findings = []
+        for reply in ctx.replies:
+            if reply.created_at < start or reply.native_id in posted:
+                continue
+            if is_permitted_redirect(reply, ctx.central_accounts, ctx.policy.redirect_max_chars):
+                continue
+            detail = (
+                f"Replied {when(reply.created_at, ctx)}, during the emergency declared "
+                f"{when(emergency.started_at, ctx)}: {excerpt(reply.text)}. Only the central accounts may "
+                "give information, in comments and replies too; delete it or reply only pointing to the "
+                "central account."
+            )
+            findings.append(
+                self.finding(
+                    ctx,
+                    f"reply:{reply.platform}:{reply.native_id}",
+                    reply.created_at,
+                    detail,
+                    title="Non-central account replied with information during an emergency",
                 )
             )
         return findings

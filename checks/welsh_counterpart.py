@@ -14,14 +14,24 @@ they are, and taken greedily. Each account of a pair is judged from its own side
 ranking, so the two sides agree except on exact ties.
 Only originals and quotes are judged (replies and plain shares are conversations and other
 people's content). Posts whose language is `unknown` (a link, an emoji) or `other` are not judged.
+A counterpart must be of a similar standard (the policy's "to a similar standard in both content
+and style"): it carries the same links (the same target, or its Welsh-language variant: a `/cy/`
+or `/en/` path segment, `?lang=cy`; a link to the same site marked Welsh, such as
+`/cy/diwrnod-agored` for `/open-day`, stands for the Welsh page whatever its slug), at least as
+many media, and at least `policy.counterpart_min_share` (default 0.5) of the other post's text
+length (links, @mentions and #hashtags left out; judged when that text has at least 30 characters). A matched
+counterpart that is thinner does not clear the post: the finding says why ("Welsh version has
+no link", "Welsh version is 18 % of the English length").
 A post younger than the window is not yet a finding; a post older than the look-back is no
 longer tracked (its finding, if any, resolves saying so).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from checks.base import Check, CheckContext, excerpt, post_subject, span, subject_native_id, when
 from monitor.models import Finding, Post
@@ -29,8 +39,77 @@ from monitor.models import Finding, Post
 JUDGED_KINDS = ("original", "quote")
 
 
+MIN_JUDGED_LENGTH = 30  # shorter texts ("News" / "Newyddion") vary too much in length to compare
+_LANGUAGE_SEGMENTS = frozenset({"cy", "en", "cym", "eng", "cymraeg", "english"})
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_TAGS = re.compile(r"(?<![\w@#])[@#]\w+")
+
+
+def link_target(url: str) -> str:
+    """A link with its language variant removed: bangor.ac.uk/cy/news and /news are one target."""
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    segments = [s for s in parts.path.lower().split("/") if s and s not in _LANGUAGE_SEGMENTS]
+    query = "&".join(
+        sorted(q for q in parts.query.split("&") if q and q.split("=")[0].lower() not in ("lang", "language"))
+    )
+    return host + "/" + "/".join(segments) + (f"?{query}" if query else "")
+
+
+def _targets(post: Post) -> set[str]:
+    return {link_target(link) for link in post.links}
+
+
+def _welsh_pages(post: Post) -> set[str]:
+    """Hosts the post links to with a Welsh-language marker (a `/cy/` path, `?lang=cy`, a `cy.` host):
+    such a link stands for the same host's page in the other language, whatever its Welsh slug."""
+    hosts = set()
+    for link in post.links:
+        parts = urlsplit(link if "://" in link else "https://" + link)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        segments = {s for s in parts.path.lower().split("/") if s}
+        if {"cy", "cym", "cymraeg"} & segments or "lang=cy" in parts.query.lower() or host.startswith("cy."):
+            hosts.add(host.removeprefix("cy."))
+    return hosts
+
+
+def _missing_links(original: Post, counterpart: Post) -> set[str]:
+    missing = _targets(original) - _targets(counterpart)
+    # Excused: the counterpart links to the same site, and one of the two links is marked Welsh.
+    welsh = _welsh_pages(original) | _welsh_pages(counterpart)
+    linked = {t.split("/", 1)[0].removeprefix("cy.") for t in _targets(counterpart)}
+    return {t for t in missing if not ({t.split("/", 1)[0].removeprefix("cy.")} <= welsh & linked)}
+
+
+def text_length(post: Post) -> int:
+    """The length of what the post says in words: links, @mentions and #hashtags left out."""
+    return len(" ".join(_TAGS.sub(" ", _URL.sub(" ", post.text or "")).split()))
+
+
+def standard_gaps(original: Post, counterpart: Post, min_share: float, language: str) -> list[str]:
+    """How the counterpart falls short of the original ([] when it is of a similar standard)."""
+    gaps = []
+    missing = _missing_links(original, counterpart)
+    if missing and not counterpart.links:
+        gaps.append(f"{language} version has no link")
+    elif missing:
+        gaps.append(f"{language} version lacks the link to {sorted(missing)[0]}")
+    if len(counterpart.media) < len(original.media):
+        have = len(counterpart.media)
+        gaps.append(
+            f"{language} version has {have or 'no'} image{'s' if have != 1 else ''}/video "
+            f"of the {len(original.media)} in the original"
+        )
+    full = text_length(original)
+    if full >= MIN_JUDGED_LENGTH and text_length(counterpart) < min_share * full:
+        share = round(100 * text_length(counterpart) / full)
+        other = "English" if language == "Welsh" else "Welsh"
+        gaps.append(f"{language} version is {share} % of the {other} length")
+    return gaps
+
+
 def _shared_features(a: Post, b: Post) -> int:
-    links = len(set(a.links) & set(b.links))
+    links = len(_targets(a) & _targets(b))
     media = len(set(a.media) & set(b.media))
     tags = len({t.lower() for t in a.hashtags} & {t.lower() for t in b.hashtags})
     return links * 4 + media * 4 + tags
@@ -119,7 +198,13 @@ class WelshCounterpartCheck(Check):
         findings = []
         for post in needing:
             since: datetime = post.created_at + window
-            if ctx.now < since or (post.platform, post.native_id) in matched:
+            if ctx.now < since:
+                continue
+            counterpart = matched.get((post.platform, post.native_id))
+            if counterpart is not None:
+                gaps = standard_gaps(post, counterpart, ctx.policy.counterpart_min_share, language)
+                if gaps:
+                    findings.append(self._thinner(ctx, post, counterpart, gaps, language, severity))
                 continue
             detail = (
                 f"Post of {when(post.created_at, ctx)} {excerpt(post.text, 70)} has no {language} version on "
@@ -129,6 +214,25 @@ class WelshCounterpartCheck(Check):
                 self.finding(ctx, post_subject(post), since, detail, url=post.url, severity=severity)  # type: ignore[arg-type]
             )
         return findings
+
+    def _thinner(
+        self, ctx: CheckContext, post: Post, counterpart: Post, gaps: list[str], language: str, severity: str
+    ) -> Finding:
+        detail = (
+            f"Post of {when(post.created_at, ctx)} {excerpt(post.text, 70)} has "
+            f"{'an' if language == 'English' else 'a'} {language} version "
+            f"({when(counterpart.created_at, ctx)}) {excerpt(counterpart.text, 50)} that is not of a similar "
+            f"standard: {'; '.join(gaps)}. Give the {language} version the same content."
+        )
+        return self.finding(
+            ctx,
+            post_subject(post),
+            post.created_at + ctx.counterpart_window,
+            detail,
+            url=post.url,
+            severity=severity,  # type: ignore[arg-type]
+            title=f"{language} version not of a similar standard",
+        )
 
     def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
         native_id = subject_native_id(subject)

@@ -20,6 +20,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from connectors.specs import PlatformSpec
+from monitor.clock import as_utc
 from monitor.config import Account, Config
 from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
@@ -237,9 +238,7 @@ def parse_time(value: Any, where: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise BadPayload(f"{where}: {value!r} is not a timestamp") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return as_utc(parsed).astimezone(UTC)
 
 
 def cursor_since(value: Any, window_start: datetime) -> datetime:
@@ -293,26 +292,6 @@ def links_in(text: str) -> tuple[str, ...]:
 
 def unique(values: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
-
-
-@dataclass(frozen=True)
-class Language:
-    label: str
-    confidence: float
-
-
-def detect(text: str) -> Language:
-    """The language of a text, from the project's classifier (monitor.language)."""
-    from monitor import language
-
-    detection = language.classify(text or "")
-    return Language(detection.label, float(detection.confidence))
-
-
-def enquiry(text: str, label: str) -> bool:
-    from monitor import language
-
-    return bool(language.is_enquiry(text or "", label))
 
 
 def require(mapping: Any, key: str, where: str) -> Any:

@@ -55,8 +55,6 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     cursor_since,
-    detect,
-    enquiry,
     hashtags_in,
     iso,
     links_in,
@@ -64,6 +62,7 @@ from connectors.base import (
     require,
     unique,
 )
+from connectors.dm_threads import DmEvent, DmThreads
 from connectors.graph import GraphClient, strip_query
 from connectors.specs import FACEBOOK_SPEC
 from monitor.config import Account, GraphPlatform
@@ -84,7 +83,6 @@ MESSAGES_LIMIT = 25
 OVERLAP = timedelta(hours=1)  # re-read a little before the cursor: Graph is eventually consistent
 OPTIONAL_RECHECK = timedelta(hours=24)
 OPTIONAL_EDGES = ("scheduled_posts", "conversations")
-MAX_TRACKED_CONVERSATIONS = 500
 
 
 def posts_edge(window_start: datetime) -> str:
@@ -286,7 +284,6 @@ class _PagePoll:
             has_video = has_video or "video" in kind
         status_type = str(raw.get("status_type") or "")
         kind_: PostKind = "share" if raw.get("parent_id") else "original"
-        language = detect(text)
         return Post(
             platform="facebook",
             native_id=post_id,
@@ -295,8 +292,6 @@ class _PagePoll:
             text=text,
             url=str(raw.get("permalink_url") or f"https://www.facebook.com/{post_id}"),
             kind=kind_,
-            language=language.label,
-            language_confidence=language.confidence,
             links=unique(links),
             hashtags=hashtags_in(text),
             media=unique(media),
@@ -330,7 +325,6 @@ class _PagePoll:
         parent = str(as_dict(comment.get("parent"), where).get("id") or "")
         text = str(comment.get("message") or "")
         created = parse_time(require(comment, "created_time", where), where)
-        language = detect(text)
         if str(author.get("id") or "") == page_id:
             return Reply(
                 platform="facebook",
@@ -340,8 +334,6 @@ class _PagePoll:
                 text=text,
                 in_reply_to=parent or post.native_id,
                 conversation_id=post.native_id,
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return Message(
             platform="facebook",
@@ -352,9 +344,6 @@ class _PagePoll:
             author_name=str(author.get("name") or ""),
             created_at=created,
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=parent or post.native_id,
             conversation_id=post.native_id,
             url=str(comment.get("permalink_url") or ""),
@@ -389,9 +378,7 @@ class _PagePoll:
                 < self.dm_since
             )
 
-        messages: list[Message] = []
-        replies: list[Reply] = []
-        last_inbound: dict[str, str] = dict(self.cursor.get("dm_last_inbound") or {})
+        threads = DmThreads("facebook", self.account.id, self.cursor)
         newest = self.dm_since
         for conversation in self.graph.all_pages(edge, "conversations", stop=older_than_cursor):
             conversation = as_dict(conversation, "facebook conversation")
@@ -404,61 +391,30 @@ class _PagePoll:
                 f"conversation {conversation_id}",
                 stop=lambda page: bool(page) and _created(page[-1]) < self.dm_since,
             )
+            link = conversation.get("link")
             for raw in sorted((as_dict(m, conversation_id) for m in thread), key=_created):  # oldest first
                 created = _created(raw)
                 message_id = str(require(raw, "id", "facebook message"))
-                text = str(raw.get("message") or "")
                 author = as_dict(raw.get("from"), message_id)
-                if str(author.get("id") or "") == page_id:
-                    answered = last_inbound.get(conversation_id)
-                    if answered and created >= self.dm_since - OVERLAP:
-                        language = detect(text)
-                        replies.append(
-                            Reply(
-                                platform="facebook",
-                                native_id=message_id,
-                                account_id=self.account.id,
-                                created_at=created,
-                                text=text,
-                                in_reply_to=answered,
-                                conversation_id=conversation_id,
-                                language=language.label,
-                                language_confidence=language.confidence,
-                            )
-                        )
-                    continue
-                last_inbound[conversation_id] = message_id
-                if created < self.dm_since - OVERLAP:
-                    continue
-                newest = max(newest, created)
-                language = detect(text)
-                messages.append(
-                    Message(
-                        platform="facebook",
-                        native_id=message_id,
-                        account_id=self.account.id,
-                        channel="dm",
-                        author_id=str(author.get("id") or ""),
-                        author_name=str(author.get("name") or ""),
-                        created_at=created,
-                        text=text,
-                        language=language.label,
-                        language_confidence=language.confidence,
-                        is_enquiry=True,
-                        conversation_id=conversation_id,
-                        url=f"https://www.facebook.com{conversation.get('link') or ''}"
-                        if conversation.get("link")
-                        else "",
-                    )
+                event = DmEvent(
+                    native_id=message_id,
+                    conversation_id=conversation_id,
+                    created_at=created,
+                    text=str(raw.get("message") or ""),
+                    outbound=str(author.get("id") or "") == page_id,
+                    author_id=str(author.get("id") or ""),
+                    author_name=str(author.get("name") or ""),
+                    url=f"https://www.facebook.com{link}" if link else "",
                 )
-        newest = max([newest, *(r.created_at for r in replies)])
+                recent = created >= self.dm_since - OVERLAP  # older ones only thread the conversation
+                threads.add(event, keep=recent)
+                if recent and not event.outbound:
+                    newest = max(newest, created)
+        newest = max([newest, *(r.created_at for r in threads.replies)])
         if newest > self.dm_since:
             self.cursor["dm_since"] = iso(newest)
-        if len(last_inbound) > MAX_TRACKED_CONVERSATIONS:
-            last_inbound = dict(list(last_inbound.items())[-MAX_TRACKED_CONVERSATIONS:])
-        if last_inbound:
-            self.cursor["dm_last_inbound"] = last_inbound
-        return messages, replies
+        threads.save(self.cursor)
+        return threads.messages, threads.replies
 
 
 def _created(raw: Any) -> datetime:

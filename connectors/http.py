@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from monitor.clock import parse_retry_after
 from monitor.models import RateLimit
 
 
@@ -62,19 +62,7 @@ def path_of(url: str) -> str:
 
 def retry_after_seconds(headers: Any, now: datetime) -> float | None:
     """Retry-After as seconds (it may be a delay or an HTTP date)."""
-    value = headers.get("retry-after") if headers is not None else None
-    if not value:
-        return None
-    value = str(value).strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - now).total_seconds())
+    return parse_retry_after(headers.get("retry-after") if headers is not None else None, now)
 
 
 def _int(value: Any) -> int | None:

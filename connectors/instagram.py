@@ -35,8 +35,6 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     cursor_since,
-    detect,
-    enquiry,
     hashtags_in,
     iso,
     links_in,
@@ -135,7 +133,6 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         media_id = str(require(raw, "id", "instagram media"))
         where = f"instagram media {media_id}"
         text = str(raw.get("caption") or "")
-        language = detect(text)
         media_type = str(raw.get("media_type") or "")
         product = str(raw.get("media_product_type") or "")
         return Post(
@@ -145,8 +142,6 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
             created_at=parse_time(require(raw, "timestamp", where), where),
             text=text,
             url=str(raw.get("permalink") or ""),
-            language=language.label,
-            language_confidence=language.confidence,
             links=links_in(text),
             hashtags=hashtags_in(text),
             media=tuple(m for m in (strip_query(raw.get("media_url") or raw.get("thumbnail_url")),) if m),
@@ -171,7 +166,6 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         parent = str(raw.get("parent_id") or top.get("id")) if is_reply else ""
         text = str(raw.get("text") or "")
         created = parse_time(require(raw, "timestamp", where), where)
-        language = detect(text)
         own = (author_id and author_id == user_id) or (
             bool(username) and author_name.lower() == username.lower()
         )
@@ -184,8 +178,6 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
                 text=text,
                 in_reply_to=parent or post.native_id,
                 conversation_id=post.native_id,
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return Message(
             platform="instagram",
@@ -196,9 +188,6 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
             author_name=author_name,
             created_at=created,
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=parent or post.native_id,
             conversation_id=post.native_id,
             url=post.url,

@@ -57,13 +57,12 @@ from connectors.base import (
     as_list,
     avatar_fingerprint,
     call_with_retries,
-    detect,
-    enquiry,
     iso,
     parse_time,
     require,
     unique,
 )
+from connectors.dm_threads import DmEvent, DmThreads
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
 from connectors.specs import X_SPEC
 from monitor.config import Account, XPlatform
@@ -73,7 +72,6 @@ NATIVE_ORIGIN = "https://api.twitter.com"
 PAGE_SIZE = 100
 MAX_PAGES = 5  # per edge per poll: 500 tweets, far above any university account's 15 minutes
 DM_RETRY_AFTER = timedelta(hours=24)
-MAX_TRACKED_CONVERSATIONS = 500
 
 TWEET_FIELDS = [
     "attachments",
@@ -291,7 +289,6 @@ class XConnector(BaseConnector[XPlatform]):
         media = tuple(
             str(k) for k in as_list(as_dict(tweet.get("attachments"), where).get("media_keys"), where)
         )
-        language = detect(text)
         post = Post(
             platform="x",
             native_id=tweet_id,
@@ -300,8 +297,6 @@ class XConnector(BaseConnector[XPlatform]):
             text=text,
             url=f"https://x.com/{username}/status/{tweet_id}",
             kind=kind,
-            language=language.label,
-            language_confidence=language.confidence,
             links=unique(
                 u.get("expanded_url") or u.get("url")
                 for u in as_list(entities.get("urls"), where)
@@ -321,8 +316,6 @@ class XConnector(BaseConnector[XPlatform]):
                 text=text,
                 in_reply_to=refs["replied_to"],
                 conversation_id=str(tweet.get("conversation_id") or ""),
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return post, reply
 
@@ -335,7 +328,6 @@ class XConnector(BaseConnector[XPlatform]):
         author_id = str(tweet.get("author_id") or "")
         author = authors.get(author_id, {})
         refs = _referenced_tweets(tweet, where)
-        language = detect(text)
         handle = author.get("username") or "i"
         return Message(
             platform="x",
@@ -346,9 +338,6 @@ class XConnector(BaseConnector[XPlatform]):
             author_name=str(author.get("username") or author.get("name") or ""),
             created_at=parse_time(require(tweet, "created_at", where), where),
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=refs.get("replied_to", ""),
             conversation_id=str(tweet.get("conversation_id") or ""),
             url=f"https://x.com/{handle}/status/{tweet_id}",
@@ -415,59 +404,26 @@ class XConnector(BaseConnector[XPlatform]):
         users: dict[str, dict[str, Any]],
         cursor: dict[str, Any],
     ) -> tuple[list[Message], list[Reply]]:
-        messages: list[Message] = []
-        replies: list[Reply] = []
-        last_inbound: dict[str, str] = dict(cursor.get("dm_last_inbound") or {})
+        threads = DmThreads("x", account.id, cursor)
         for event in sorted(events, key=lambda e: int(str(require(e, "id", "X dm event")))):  # oldest first
             event_id = str(event["id"])
             where = f"X dm event {event_id}"
-            text = str(event.get("text") or "")
             sender = str(require(event, "sender_id", where))
-            conversation = str(event.get("dm_conversation_id") or "")
-            created = parse_time(require(event, "created_at", where), where)
-            language = detect(text)
-            cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
-            if sender == user_id:
-                answered = last_inbound.get(conversation)
-                if answered:
-                    replies.append(
-                        Reply(
-                            platform="x",
-                            native_id=event_id,
-                            account_id=account.id,
-                            created_at=created,
-                            text=text,
-                            in_reply_to=answered,
-                            conversation_id=conversation,
-                            language=language.label,
-                            language_confidence=language.confidence,
-                        )
-                    )
-                continue
-            last_inbound[conversation] = event_id
             author = users.get(sender, {})
-            messages.append(
-                Message(
-                    platform="x",
+            cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
+            threads.add(
+                DmEvent(
                     native_id=event_id,
-                    account_id=account.id,
-                    channel="dm",
+                    conversation_id=str(event.get("dm_conversation_id") or ""),
+                    created_at=parse_time(require(event, "created_at", where), where),
+                    text=str(event.get("text") or ""),
+                    outbound=sender == user_id,
                     author_id=sender,
                     author_name=str(author.get("username") or author.get("name") or ""),
-                    created_at=created,
-                    text=text,
-                    language=language.label,
-                    language_confidence=language.confidence,
-                    is_enquiry=True,  # every DM is an enquiry (policy: respond promptly)
-                    conversation_id=conversation,
                 )
             )
-        if len(last_inbound) > MAX_TRACKED_CONVERSATIONS:
-            newest = sorted(last_inbound.items(), key=lambda kv: int(kv[1]))[-MAX_TRACKED_CONVERSATIONS:]
-            last_inbound = dict(newest)
-        if last_inbound:
-            cursor["dm_last_inbound"] = last_inbound
-        return messages, replies
+        threads.save(cursor, recency=int)
+        return threads.messages, threads.replies
 
 
 # --- helpers ------------------------------------------------------------------------------------

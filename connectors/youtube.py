@@ -59,8 +59,6 @@ from connectors.base import (
     avatar_fingerprint,
     call_with_retries,
     cursor_since,
-    detect,
-    enquiry,
     hashtags_in,
     iso,
     links_in,
@@ -214,48 +212,59 @@ class _ChannelPoll:
     # -- uploads --------------------------------------------------------------------------------
 
     def _uploads(self) -> list[Post]:
+        """New uploads since the cursor, plus videos due a recheck of their captions or live state."""
         seen: list[str] = list(self.cursor.get("video_ids_seen") or [])
         last = self.cursor.get("last_video_published")
-        since = cursor_since(last, self.window_start)
+        new = self._new_uploads(set(seen), cursor_since(last, self.window_start))
+        recheck = self._recheck_set()
+        due = self._recheck_due(recheck, new)
+        posts = self._videos([*new, *due])
+        for post in posts:
+            if post.video_captions != "yes" or post.live:
+                recheck[post.native_id] = iso(post.created_at)
+            else:
+                recheck.pop(post.native_id, None)
+        self._advance_upload_cursor(seen, new, recheck, last, rechecked=bool(due))
+        return posts
+
+    def _new_uploads(self, seen: set[str], since: datetime) -> dict[str, datetime]:
+        """Video id -> publication time of the uploads in the window not seen before (newest pages first)."""
         new: dict[str, datetime] = {}
-        for body in self._pages(
+        pages = self._pages(
             "playlistItems", part="snippet,contentDetails", playlistId=self.cursor["uploads"], maxResults=50
-        ):
+        )
+        for body in pages:
             items = [
                 as_dict(i, "youtube playlistItem")
                 for i in as_list(body.get("items"), "youtube playlistItems")
             ]
             oldest_on_page = None
             for item in items:
-                details = as_dict(item.get("contentDetails"), "playlistItem contentDetails")
-                video_id = str(
-                    details.get("videoId")
-                    or as_dict(as_dict(item.get("snippet"), "s").get("resourceId"), "r").get("videoId")
-                    or ""
-                )
-                if not video_id:
-                    raise BadPayload("youtube playlistItem without a video id")
-                published_raw = details.get("videoPublishedAt") or as_dict(
-                    item.get("snippet"), "snippet"
-                ).get("publishedAt")
-                published = parse_time(published_raw, f"youtube playlistItem {video_id}")
+                video_id, published = _playlist_item(item)
                 oldest_on_page = published if oldest_on_page is None else min(oldest_on_page, published)
                 if video_id not in seen and published >= self.window_start:
                     new[video_id] = published
             if oldest_on_page is None or oldest_on_page < since:
                 break
-        recheck: dict[str, str] = {
+        return new
+
+    def _recheck_set(self) -> dict[str, str]:
+        """Videos whose captions were missing (or that were live), still inside the window."""
+        return {
             k: v
             for k, v in dict(self.cursor.get("recheck") or {}).items()
             if parse_time(v, "cursor") >= self.window_start
         }
+
+    def _recheck_due(self, recheck: dict[str, str], new: dict[str, datetime]) -> list[str]:
+        """The videos to look at again now: all of the recheck set, at most every RECHECK."""
         rechecked_at = self.cursor.get("rechecked_at")
-        due = (
-            [v for v in recheck if v not in new]
-            if (not rechecked_at or parse_time(rechecked_at, "cursor") + RECHECK <= self.now)
-            else []
-        )
-        ids = [*new, *due]
+        if rechecked_at and parse_time(rechecked_at, "cursor") + RECHECK > self.now:
+            return []
+        return [v for v in recheck if v not in new]
+
+    def _videos(self, ids: list[str]) -> list[Post]:
+        """videos.list in batches of 50 ids (1 unit a call)."""
         posts: list[Post] = []
         for start in range(0, len(ids), 50):
             chunk = ids[start : start + 50]
@@ -265,21 +274,27 @@ class _ChannelPoll:
                 id=",".join(chunk),
                 maxResults=50,
             )
-            for item in as_list(body.get("items"), "youtube videos items"):
-                post = self._video(as_dict(item, "youtube video"))
-                posts.append(post)
-                if post.video_captions != "yes" or post.live:
-                    recheck[post.native_id] = iso(post.created_at)
-                else:
-                    recheck.pop(post.native_id, None)
-        if due:
+            posts.extend(
+                self._video(as_dict(i, "youtube video"))
+                for i in as_list(body.get("items"), "youtube videos items")
+            )
+        return posts
+
+    def _advance_upload_cursor(
+        self,
+        seen: list[str],
+        new: dict[str, datetime],
+        recheck: dict[str, str],
+        last: str | None,
+        rechecked: bool,
+    ) -> None:
+        if rechecked:
             self.cursor["rechecked_at"] = iso(self.now)
         seen = [*seen, *(v for v in new if v not in seen)][-MAX_SEEN:]
         newest = max(new.values(), default=None)
         if newest and (not last or newest > parse_time(last, "cursor")):
             self.cursor["last_video_published"] = iso(newest)
         self.cursor.update(video_ids_seen=seen, recheck=recheck)
-        return posts
 
     def _video(self, item: dict[str, Any]) -> Post:
         video_id = str(require(item, "id", "youtube video"))
@@ -291,7 +306,6 @@ class _ChannelPoll:
         text = f"{title}\n\n{description}".strip()
         caption = str(details.get("caption") or "").lower()
         broadcast = str(snippet.get("liveBroadcastContent") or "none")
-        language = detect(text)
         return Post(
             platform="youtube",
             native_id=video_id,
@@ -300,8 +314,6 @@ class _ChannelPoll:
             text=text,
             url=f"https://www.youtube.com/watch?v={video_id}",
             kind="original",
-            language=language.label,
-            language_confidence=language.confidence,
             links=links_in(description),
             hashtags=hashtags_in(text),
             has_video=True,
@@ -384,7 +396,6 @@ class _ChannelPoll:
         text = str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")  # raw text when given
         created = parse_time(require(snippet, "publishedAt", where), where)
         parent = str(snippet.get("parentId") or parent)
-        language = detect(text)
         if author_id == channel_id:
             return Reply(
                 platform="youtube",
@@ -394,8 +405,6 @@ class _ChannelPoll:
                 text=text,
                 in_reply_to=parent or video_id,
                 conversation_id=thread_id,
-                language=language.label,
-                language_confidence=language.confidence,
             )
         return Message(
             platform="youtube",
@@ -406,9 +415,6 @@ class _ChannelPoll:
             author_name=str(snippet.get("authorDisplayName") or ""),
             created_at=created,
             text=text,
-            language=language.label,
-            language_confidence=language.confidence,
-            is_enquiry=enquiry(text, language.label),
             in_reply_to=parent or video_id,
             conversation_id=thread_id,
             url=f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}" if video_id else "",
@@ -445,3 +451,19 @@ def _map_error(resource: str, exc: HttpError, now: datetime) -> ConnectorError:
     if status >= 500:
         return TransientError(where, retry_after_seconds(exc.resp, now))
     return Rejected(where)
+
+
+def _playlist_item(item: dict[str, Any]) -> tuple[str, datetime]:
+    """(video id, publication time) of an uploads playlist item."""
+    details = as_dict(item.get("contentDetails"), "playlistItem contentDetails")
+    video_id = str(
+        details.get("videoId")
+        or as_dict(as_dict(item.get("snippet"), "s").get("resourceId"), "r").get("videoId")
+        or ""
+    )
+    if not video_id:
+        raise BadPayload("youtube playlistItem without a video id")
+    published_raw = details.get("videoPublishedAt") or as_dict(item.get("snippet"), "snippet").get(
+        "publishedAt"
+    )
+    return video_id, parse_time(published_raw, f"youtube playlistItem {video_id}")

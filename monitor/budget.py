@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.specs import SPECS, PlatformSpec
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import PollRunRow, QuotaUsageRow, RateLimitRow
 
@@ -237,7 +238,7 @@ def platform_budget(
 
 
 def plan(config: Config, inputs: BudgetInputs, emergency: bool, now: datetime | None = None) -> Plan:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     result = Plan()
     accounts = [a for a in config.accounts if a.enabled]
     for platform in sorted({a.platform for a in accounts}):

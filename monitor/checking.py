@@ -1,11 +1,8 @@
-"""Run the policy checks on the stored records and keep the `findings` table in step.
+"""The finding lifecycle: run the policy checks on the stored records and keep `findings` in step.
 
 `run_checks(config, store, now, account_ids)`:
-1. loads, for the accounts evaluated, only the records the checks need: posts, messages and
-   replies of the look-back (max(policy.backfill, 14 days)), videos still lacking captions from
-   the last 90 days, every record an open finding is about (so a finding about an old message
-   stays open until it is answered), the newest original post, the newest three profile
-   snapshots, the queued scheduled posts, the poll state and the active emergency;
+1. loads, for the accounts evaluated, only the records the checks need (`monitor.records`, the
+   read side, says which);
 2. gives each check a `CheckContext` per account and collects what it finds (pure: no I/O);
 3. applies the lifecycle in one transaction: a finding new by fingerprint opens (`since` is when
    the breach began, `opened_at` is now); one still found stays open (`last_seen_at`, detail
@@ -18,40 +15,24 @@
 from __future__ import annotations
 
 import time as _time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Row, and_, func, or_, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from checks import all_checks, get_check
-from checks.base import Check, CheckContext, Emergency, PollState
+from checks.base import Check, CheckContext
+from monitor.access import sync_registry
+from monitor.clock import utcnow
 from monitor.config import Account, Config
-from monitor.db import (
-    AccountStateRow,
-    EmergencyRow,
-    FindingRow,
-    MessageRow,
-    PollRunRow,
-    PostRow,
-    ProfileSnapshotRow,
-    ReplyRow,
-    ScheduledPostRow,
-)
+from monitor.db import FindingRow
 from monitor.logs import get_logger, redact
-from monitor.models import Finding, Message, Post, ProfileSnapshot, Reply, ScheduledPost
-from monitor.store import Store, utcnow
-from monitor.worktime import for_account
-
-MIN_LOOKBACK = timedelta(days=14)
-VIDEO_LOOKBACK = timedelta(days=90)
-PROFILE_SNAPSHOTS = 3
-ORIGINAL_KINDS = ("original", "quote")
-_CHUNK = 500
+from monitor.models import Finding, severity_rank
+from monitor.records import CHUNK as _CHUNK
+from monitor.records import load_records
+from monitor.store import Store, dialect_insert
 
 
 @dataclass(frozen=True)
@@ -85,10 +66,6 @@ class CheckRun:
     seconds: float = 0.0
 
 
-def lookback(config: Config) -> timedelta:
-    return max(config.policy.backfill, MIN_LOOKBACK)
-
-
 def accounts_to_evaluate(config: Config, account_ids: Sequence[str] | None) -> list[Account]:
     """The enabled accounts asked for, plus their language pairs (a Welsh post clears the English one)."""
     enabled = [a for a in config.accounts if a.enabled]
@@ -118,6 +95,7 @@ def run_checks(
     with store.session() as session:
         ids = [a.id for a in accounts]
         open_rows = _open_findings(session, None if account_ids is None else ids)
+        sync_registry(session, accounts, now)  # access-review: who left since the last run
         records = load_records(session, config, accounts, now, open_rows)
         contexts = {a.id: records.context(config, a, now) for a in accounts}
         found: dict[str, Finding] = {}
@@ -262,10 +240,8 @@ def _insert_findings(session: Session, findings: Sequence[Finding], now: datetim
         }
         for f in findings
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), _CHUNK):
-        stmt = insert(FindingRow).values(rows[start : start + _CHUNK])
+        stmt = dialect_insert(session, FindingRow).values(rows[start : start + _CHUNK])
         # The predicate is literal text: PostgreSQL infers a partial index only from a matching predicate.
         open_only = text("status = 'open'")
         stmt = stmt.on_conflict_do_nothing(index_elements=["fingerprint"], index_where=open_only)
@@ -288,366 +264,5 @@ def _count_open(session: Session, account_ids: Sequence[str] | None) -> int:
 
 def list_open_findings(session: Session, account_ids: Sequence[str] | None = None) -> list[FindingRow]:
     """Open findings (all, or of these accounts), most severe and oldest first."""
-    from monitor.models import severity_rank
-
     rows = _open_findings(session, account_ids)
     return sorted(rows, key=lambda r: (-severity_rank(r.severity), r.since, r.check, r.account_id, r.subject))
-
-
-# --- loading ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Records:
-    """The records of the accounts evaluated, grouped by account."""
-
-    posts: dict[str, list[Post]] = field(default_factory=lambda: defaultdict(list))
-    latest_original: dict[str, Post] = field(default_factory=dict)
-    messages: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
-    replies: dict[str, list[Reply]] = field(default_factory=lambda: defaultdict(list))
-    profiles: dict[str, list[ProfileSnapshot]] = field(default_factory=lambda: defaultdict(list))
-    scheduled: dict[str, list[ScheduledPost]] = field(default_factory=lambda: defaultdict(list))
-    poll: dict[str, PollState] = field(default_factory=dict)
-    emergency: Emergency | None = None
-    lookback: timedelta = MIN_LOOKBACK
-
-    def context(self, config: Config, account: Account, now: datetime) -> CheckContext:
-        pair = _pair_account(config, account)
-        return CheckContext(
-            account=account,
-            policy=config.policy,
-            now=now,
-            worktime=for_account(account, config),
-            lookback=self.lookback,
-            posts=tuple(self.posts.get(account.id, ())),
-            latest_original=self.latest_original.get(account.id),
-            messages=tuple(self.messages.get(account.id, ())),
-            replies=tuple(self.replies.get(account.id, ())),
-            profiles=tuple(self.profiles.get(account.id, ())),
-            scheduled=tuple(self.scheduled.get(account.id, ())),
-            pair=pair,
-            pair_posts=tuple(self.posts.get(pair.id, ())) if pair else (),
-            poll=self.poll.get(account.id),
-            emergency=self.emergency,
-            central_accounts=tuple(a for a in config.accounts if a.is_central),
-        )
-
-
-def _pair_account(config: Config, account: Account) -> Account | None:
-    if not account.pair:
-        return None
-    try:
-        return config.account(account.pair)
-    except KeyError:
-        return None
-
-
-def load_records(
-    session: Session,
-    config: Config,
-    accounts: Sequence[Account],
-    now: datetime,
-    open_rows: Iterable[FindingRow] = (),
-) -> Records:
-    """Read what the checks need for these accounts, in a handful of queries."""
-    records = Records(lookback=lookback(config))
-    ids = [a.id for a in accounts]
-    if not ids:
-        return records
-    records.emergency = active_emergency(session)
-    start = now - records.lookback
-    if records.emergency is not None:
-        start = min(start, records.emergency.started_at)
-    wanted_posts, wanted_messages = _open_subjects(open_rows, set(ids))
-
-    # A pair's posts are read even when the pair itself is not evaluated (disabled, or not asked for).
-    post_ids = sorted(set(ids) | {a.pair for a in accounts if a.pair})
-    _load_posts(session, records, post_ids, start, now - VIDEO_LOOKBACK, wanted_posts)
-    _load_latest_originals(session, records, ids)
-    oldest_message = _load_messages(session, records, ids, start, wanted_messages)
-    _load_replies(session, records, ids, min(start, oldest_message))
-    _load_profiles(session, records, ids)
-    _load_scheduled(session, records, ids)
-    _load_poll_state(session, records, ids)
-    for grouped in (records.posts, records.messages, records.replies):
-        for items in grouped.values():
-            items.sort(key=lambda r: (r.created_at, r.native_id))
-    return records
-
-
-def _open_subjects(
-    open_rows: Iterable[FindingRow], ids: set[str]
-) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    posts: set[tuple[str, str]] = set()
-    messages: set[tuple[str, str]] = set()
-    for row in open_rows:
-        if row.account_id not in ids:
-            continue
-        kind, _, rest = row.subject.partition(":")
-        platform, _, native_id = rest.partition(":")
-        if kind == "post" and native_id:
-            posts.add((platform, native_id))
-        elif kind == "message" and native_id:
-            messages.add((platform, native_id))
-    return posts, messages
-
-
-def _in_accounts(column: Any, ids: Sequence[str]) -> Any:
-    return column.in_(list(ids))
-
-
-def _rows_for_accounts(
-    session: Session, columns: Sequence[Any], account_column: Any, ids: Sequence[str], *where: Any
-) -> Iterator[Row[Any]]:
-    """`columns` of the rows of these accounts that match `where` (ids queried in chunks)."""
-    for chunk in _chunks(ids):
-        yield from session.execute(select(*columns).where(_in_accounts(account_column, chunk), *where))
-
-
-def _rows_by_key(
-    session: Session, columns: Sequence[Any], key_columns: tuple[Any, Any], keys: Iterable[tuple[str, str]]
-) -> Iterator[Row[Any]]:
-    """`columns` of the rows whose (platform, native_id) is one of `keys` (queried in chunks)."""
-    for chunk in _chunks(sorted(keys)):
-        yield from session.execute(select(*columns).where(tuple_(*key_columns).in_(chunk)))
-
-
-_POST_COLUMNS = (
-    PostRow.platform, PostRow.native_id, PostRow.account_id, PostRow.created_at, PostRow.text,
-    PostRow.url, PostRow.kind, PostRow.language, PostRow.language_confidence, PostRow.links,
-    PostRow.hashtags, PostRow.media, PostRow.has_video, PostRow.video_captions, PostRow.live, PostRow.title,
-)  # fmt: skip
-
-
-def _post(row: Any) -> Post:
-    return Post(
-        platform=row.platform,
-        native_id=row.native_id,
-        account_id=row.account_id,
-        created_at=row.created_at,
-        text=row.text or "",
-        url=row.url or "",
-        kind=row.kind,
-        language=row.language,
-        language_confidence=row.language_confidence or 0.0,
-        links=tuple(row.links or ()),
-        hashtags=tuple(row.hashtags or ()),
-        media=tuple(row.media or ()),
-        has_video=bool(row.has_video),
-        video_captions=row.video_captions,
-        live=bool(row.live),
-        title=row.title or "",
-    )
-
-
-def _load_posts(
-    session: Session,
-    records: Records,
-    ids: Sequence[str],
-    start: datetime,
-    video_start: datetime,
-    wanted: set[tuple[str, str]],
-) -> None:
-    seen: set[tuple[str, str]] = set()
-    videos_lacking_captions = and_(
-        PostRow.has_video.is_(True),
-        PostRow.live.is_(False),
-        PostRow.video_captions != "yes",
-        PostRow.created_at >= video_start,
-    )
-    recent = or_(PostRow.created_at >= start, videos_lacking_captions)
-    for row in _rows_for_accounts(session, _POST_COLUMNS, PostRow.account_id, ids, recent):
-        seen.add((row.platform, row.native_id))
-        records.posts[row.account_id].append(_post(row))
-    for row in _rows_by_key(session, _POST_COLUMNS, (PostRow.platform, PostRow.native_id), wanted - seen):
-        records.posts[row.account_id].append(_post(row))
-
-
-def _load_latest_originals(session: Session, records: Records, ids: Sequence[str]) -> None:
-    for chunk in _chunks(ids):
-        newest = (
-            select(PostRow.account_id, func.max(PostRow.created_at).label("created_at"))
-            .where(_in_accounts(PostRow.account_id, chunk), PostRow.kind.in_(ORIGINAL_KINDS))
-            .group_by(PostRow.account_id)
-        )
-        latest = {row.account_id: row.created_at for row in session.execute(newest)}
-        for account_id, created_at in latest.items():
-            candidates = [
-                p
-                for p in records.posts.get(account_id, ())
-                if p.created_at == created_at and p.kind in ORIGINAL_KINDS
-            ]
-            if candidates:
-                records.latest_original[account_id] = candidates[0]
-        older = [(a, c) for a, c in latest.items() if a not in records.latest_original]
-        for account_id, created_at in older:
-            stmt = (
-                select(*_POST_COLUMNS)
-                .where(
-                    PostRow.account_id == account_id,
-                    PostRow.created_at == created_at,
-                    PostRow.kind.in_(ORIGINAL_KINDS),
-                )
-                .limit(1)
-            )
-            row = session.execute(stmt).first()
-            if row is not None:
-                records.latest_original[account_id] = _post(row)
-
-
-_MESSAGE_COLUMNS = (
-    MessageRow.platform, MessageRow.native_id, MessageRow.account_id, MessageRow.channel,
-    MessageRow.author_id, MessageRow.author_name, MessageRow.created_at, MessageRow.text, MessageRow.language,
-    MessageRow.language_confidence, MessageRow.is_enquiry, MessageRow.in_reply_to, MessageRow.conversation_id,
-    MessageRow.url,
-)  # fmt: skip
-
-
-def _message(row: Any) -> Message:
-    return Message(
-        platform=row.platform,
-        native_id=row.native_id,
-        account_id=row.account_id,
-        channel=row.channel,
-        author_id=row.author_id or "",
-        author_name=row.author_name or "",
-        created_at=row.created_at,
-        text=row.text or "",
-        language=row.language,
-        language_confidence=row.language_confidence or 0.0,
-        is_enquiry=bool(row.is_enquiry),
-        in_reply_to=row.in_reply_to or "",
-        conversation_id=row.conversation_id or "",
-        url=row.url or "",
-    )
-
-
-def _load_messages(
-    session: Session, records: Records, ids: Sequence[str], start: datetime, wanted: set[tuple[str, str]]
-) -> datetime:
-    """Load messages; returns the oldest creation time loaded (replies are read from there on)."""
-    oldest = start
-    recent = MessageRow.created_at >= start
-    for row in _rows_for_accounts(session, _MESSAGE_COLUMNS, MessageRow.account_id, ids, recent):
-        records.messages[row.account_id].append(_message(row))
-    seen: set[tuple[str, str]] = set()
-    if wanted:
-        seen = {(m.platform, m.native_id) for items in records.messages.values() for m in items}
-    key = (MessageRow.platform, MessageRow.native_id)
-    for row in _rows_by_key(session, _MESSAGE_COLUMNS, key, wanted - seen):
-        records.messages[row.account_id].append(_message(row))
-        oldest = min(oldest, row.created_at)
-    return oldest
-
-
-def _load_replies(session: Session, records: Records, ids: Sequence[str], start: datetime) -> None:
-    columns = (
-        ReplyRow.platform, ReplyRow.native_id, ReplyRow.account_id, ReplyRow.created_at, ReplyRow.text,
-        ReplyRow.in_reply_to, ReplyRow.conversation_id, ReplyRow.language, ReplyRow.language_confidence,
-    )  # fmt: skip
-    for row in _rows_for_accounts(session, columns, ReplyRow.account_id, ids, ReplyRow.created_at >= start):
-        records.replies[row.account_id].append(
-            Reply(
-                platform=row.platform,
-                native_id=row.native_id,
-                account_id=row.account_id,
-                created_at=row.created_at,
-                text=row.text or "",
-                in_reply_to=row.in_reply_to or "",
-                conversation_id=row.conversation_id or "",
-                language=row.language,
-                language_confidence=row.language_confidence or 0.0,
-            )
-        )
-
-
-def _load_profiles(session: Session, records: Records, ids: Sequence[str]) -> None:
-    for chunk in _chunks(ids):
-        ranked = (
-            select(
-                ProfileSnapshotRow,
-                func.row_number()
-                .over(
-                    partition_by=ProfileSnapshotRow.account_id,
-                    order_by=(ProfileSnapshotRow.taken_at.desc(), ProfileSnapshotRow.id.desc()),
-                )
-                .label("rank"),
-            )
-            .where(_in_accounts(ProfileSnapshotRow.account_id, chunk))
-            .subquery()
-        )
-        stmt = (
-            select(ranked)
-            .where(ranked.c.rank <= PROFILE_SNAPSHOTS)
-            .order_by(ranked.c.account_id, ranked.c.rank)
-        )
-        for row in session.execute(stmt):
-            records.profiles[row.account_id].append(
-                ProfileSnapshot(
-                    account_id=row.account_id,
-                    taken_at=row.taken_at,
-                    name=row.name or "",
-                    handle=row.handle or "",
-                    text=row.text or "",
-                    avatar_fingerprint=row.avatar_fingerprint or "",
-                    url=row.url or "",
-                )
-            )
-
-
-def _load_scheduled(session: Session, records: Records, ids: Sequence[str]) -> None:
-    for chunk in _chunks(ids):
-        stmt = select(ScheduledPostRow).where(
-            _in_accounts(ScheduledPostRow.account_id, chunk), ScheduledPostRow.gone_at.is_(None)
-        )
-        for row in session.scalars(stmt):
-            records.scheduled[row.account_id].append(
-                ScheduledPost(
-                    platform=row.platform,
-                    native_id=row.native_id,
-                    account_id=row.account_id,
-                    scheduled_for=row.scheduled_for,
-                    text=row.text or "",
-                    url=row.url or "",
-                )
-            )
-
-
-def _load_poll_state(session: Session, records: Records, ids: Sequence[str]) -> None:
-    failing: list[str] = []
-    for chunk in _chunks(ids):
-        stmt = select(AccountStateRow).where(_in_accounts(AccountStateRow.account_id, chunk))
-        for row in session.scalars(stmt):
-            records.poll[row.account_id] = PollState(
-                last_poll_at=row.last_poll_at,
-                last_status=row.last_status,
-                last_ok_at=row.last_ok_at,
-                failing_since=row.failing_since,
-            )
-            if row.failing_since is not None:
-                failing.append(row.account_id)
-    for account_id in failing:  # few: the error text of the latest run, for the finding's detail
-        error_stmt = (
-            select(PollRunRow.error)
-            .where(PollRunRow.account_id == account_id, PollRunRow.error.is_not(None))
-            .order_by(PollRunRow.id.desc())
-            .limit(1)
-        )
-        error = session.scalar(error_stmt)
-        if error:
-            state = records.poll[account_id]
-            text = redact(str(error)).splitlines()[0][:200]
-            records.poll[account_id] = PollState(
-                state.last_poll_at, state.last_status, state.last_ok_at, state.failing_since, text
-            )
-
-
-def active_emergency(session: Session) -> Emergency | None:
-    stmt = select(EmergencyRow).where(EmergencyRow.ended_at.is_(None))
-    row = session.scalars(stmt.order_by(EmergencyRow.started_at.desc()).limit(1)).first()
-    return Emergency(started_at=row.started_at, reason=row.reason or "") if row else None
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

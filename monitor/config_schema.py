@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -27,8 +28,10 @@ from monitor.config_fields import (
     TimeOfDay,
     zone_info,
 )
+from monitor.hooks.settings import Webhooks
 from monitor.hours import WeeklyHours, parse_hours
 from monitor.notifiers.specs import CHANNELS, ChannelSettings, EmailChannel
+from monitor.web_config import Web, web_problems
 
 Problems = list[tuple[tuple[Any, ...], str]]
 
@@ -75,6 +78,23 @@ else:
 # Policy and calendar
 
 
+def _domain(value: Any) -> str:
+    text = str(value).strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+    text = text.removeprefix("www.")
+    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", text):
+        raise ValueError(f"{value!r} is not a domain name (e.g. bangor.ac.uk)")
+    return text
+
+
+def _pattern(value: Any) -> str:
+    text = str(value)
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"{text!r} is not a regular expression: {exc}") from None
+    return text
+
+
 class Policy(Strict):
     poll_interval: Duration = timedelta(minutes=15)
     emergency_poll_interval: Duration = timedelta(seconds=60)
@@ -85,6 +105,13 @@ class Policy(Strict):
     failure_tolerance: Duration = timedelta(hours=1)
     redirect_max_chars: int = Field(default=280, gt=0)
     language_report: Literal["monthly"] | None = None  # the parity report to the `reports` route
+    # Second-wave checks (issue 12): post-anomaly, personal-data, clickable, counterpart, access-review.
+    official_domains: list[Annotated[str, BeforeValidator(_domain)]] = []
+    official_phone_numbers: list[str] = []
+    personal_data_patterns: list[Annotated[str, BeforeValidator(_pattern)]] = []
+    clickable_min_share: float = Field(default=0.5, ge=0, le=1)
+    counterpart_min_share: float = Field(default=0.5, ge=0, le=1)
+    access_review: Duration = timedelta(days=180)
 
 
 def _closure(value: Any) -> str:
@@ -268,6 +295,8 @@ class Config(Strict):
     accounts: list[Account] = Field(min_length=1)
     alerts: Alerts = Alerts()
     service: Service = Service()
+    webhooks: Webhooks | None = None  # platform webhooks as poll hints (monitor/hooks); off when absent
+    web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 
     @field_validator("timezone")
@@ -313,6 +342,7 @@ def cross_checks(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     problems += _account_problems(config)
     problems += _route_problems(config)
     problems += _database_problems(config)
+    problems += web_problems(config.web)
     return problems
 
 

@@ -142,6 +142,10 @@ class ProfileSnapshotRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     avatar_fingerprint: Mapped[str] = mapped_column(String(128), default="")
     url: Mapped[str] = mapped_column(Text, default="")
+    # Language tagged by the poll (issue 17); NULL (stored before, or written without it) is tagged when read.
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    languages: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class ScheduledPostRow(Base):
@@ -235,6 +239,7 @@ class FindingRow(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_findings_account_status", "account_id", "status"),
+        Index("ix_findings_state_until", "state", "state_until"),  # triage: expiry is looked for often
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -253,6 +258,26 @@ class FindingRow(Base):
     last_seen_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolve_reason: Mapped[str | None] = mapped_column(Text)
+    # --- triage (findings have a human side): none | acknowledged | snoozed | dismissed ---
+    state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    state_at: Mapped[datetime | None]
+    state_by: Mapped[str | None] = mapped_column(String(255))
+    state_note: Mapped[str | None] = mapped_column(Text)  # a dismissal's reason, or the note given
+    state_until: Mapped[datetime | None]  # a snooze's or a dismissal's expiry
+
+
+class FindingEventRow(Base):
+    """Triage: the audit trail of one finding (acknowledged, snoozed, dismissed, reopened, expired)."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (Index("ix_finding_events_finding_at", "finding_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(16))  # acknowledged | snoozed | dismissed | reopened | expired
+    note: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None]
 
 
 class AlertRow(Base):
@@ -331,3 +356,70 @@ class InstanceRow(Base):
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- webhooks: subscriptions and seen deliveries (monitor/hooks) -------------------------------
+
+
+class WebhookSubscriptionRow(Base):
+    """One push subscription per account (a Page's subscribed_apps, a channel's WebSub lease)."""
+
+    __tablename__ = "webhook_subscriptions"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # meta | websub
+    topic: Mapped[str] = mapped_column(Text, default="")  # WebSub topic URL; the Page id for Meta
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | active | failed | denied
+    requested_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]  # WebSub only
+    last_delivery_at: Mapped[datetime | None]  # the last accepted (signed) delivery naming the account
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    silent_since: Mapped[datetime | None]  # hints stopped: the account is back on its schedule alone
+
+
+class WebhookDeliveryRow(Base):
+    """Digests of accepted deliveries, so that a replayed one is refused (kept two days)."""
+
+    __tablename__ = "webhook_deliveries"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- access-review (issue 12): the last-seen registry per account, who left, and confirmations ---
+
+
+class AccountRegistryRow(Base):
+    """The people and manager an account had in the configuration the last time checks ran."""
+
+    __tablename__ = "account_registry"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    people: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    manager: Mapped[str | None] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RegistryChangeRow(Base):
+    """Someone left an account's people, or stopped being its manager (their access must go)."""
+
+    __tablename__ = "registry_changes"
+    __table_args__ = (Index("ix_registry_changes_account", "account_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    person: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # person | manager
+    at: Mapped[datetime]
+
+
+class AccessConfirmationRow(Base):
+    """`socialmon accounts confirm-access`: access removed and password changed, or reviewed."""
+
+    __tablename__ = "access_confirmations"
+    __table_args__ = (Index("ix_access_confirmations_account", "account_id", "confirmed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    confirmed_by: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_at: Mapped[datetime]

@@ -46,6 +46,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from checks import REGISTRY
+from monitor.clock import utcnow
 from monitor.config import load_config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, PollRunRow
 from monitor.digest import build_digest, queue_digest_now, render_digest
@@ -67,6 +68,8 @@ HIJACK = {
     "avatar": "https://sandbox.invalid/avatars/hijacked.png",
 }
 BREACH_ACCOUNT = "ysgol-busnes-facebook"
+LEAVER_ACCOUNT = "ysgol-busnes-facebook"
+LEAVER = "gareth.hughes@aberwen.ac.uk"  # in yesterday's registry of LEAVER_ACCOUNT, not in today's
 BREACH_TEXT = "Business School open evening is still on tonight at 6pm, all welcome!"
 REDIRECT_ACCOUNT = "cerddoriaeth-instagram"
 REDIRECT_TEXT = "Follow @AberwenUni for updates / Dilynwch @PrifAberwen am y wybodaeth ddiweddaraf"
@@ -130,9 +133,11 @@ class DrillResult:
     redirect_findings: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    webhooks: dict[str, Any] | None = None  # with --webhooks: deliveries accepted, hint polls
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "webhooks": self.webhooks,
             "latency_s": None if self.latency_s is None else round(self.latency_s, 2),
             "alerts": self.alerts,
             "redirect_alerted": self.redirect_alerted,
@@ -219,8 +224,30 @@ class _Rig:
     store: Any
 
 
+# `--webhooks`: the receiver on a loopback port; these secrets are the demo's own, not real ones.
+DEMO_HOOK_SECRETS = {
+    "SOCIALMON_DEMO_META_APP_SECRET": "demo-meta-app-secret-0001",
+    "SOCIALMON_DEMO_META_VERIFY_TOKEN": "demo-meta-verify-token-0001",
+    "SOCIALMON_DEMO_WEBSUB_SECRET": "demo-websub-secret-0001",
+}
+
+
+def _webhooks_section() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return (
+        f"\nwebhooks:\n  listen: 127.0.0.1:{port}\n  public_url: http://127.0.0.1:{port}\n"
+        '  meta: {app_secret: "${SOCIALMON_DEMO_META_APP_SECRET}", '
+        'verify_token: "${SOCIALMON_DEMO_META_VERIFY_TOKEN}"}\n'
+        '  youtube: {secret: "${SOCIALMON_DEMO_WEBSUB_SECRET}"}\n'
+    )
+
+
 @contextmanager
-def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
+def _rig(path: Path, log_name: str, webhooks: bool = False) -> Iterator[_Rig]:
     sandbox = SandboxServer(load_scenario("demo")).start()
     smtp = SmtpSink(path / "outbox" / "email").start()
     teams = TeamsReceiver(path / "outbox" / "teams").start()
@@ -229,12 +256,19 @@ def _rig(path: Path, log_name: str) -> Iterator[_Rig]:
     try:
         with _env(TEAMS_ENV, teams.url):
             config_path = write_config(path, sandbox.url, smtp.port)
+            if webhooks:
+                with config_path.open("a", encoding="utf-8") as handle:
+                    handle.write(_webhooks_section())
+                os.environ.update(DEMO_HOOK_SECRETS)
             config = load_config(config_path)
             configure_logging(json=True, stream=log_file)
             store = Store(config.database_url())
             store.upgrade()
             yield _Rig(path, sandbox, SandboxClient(sandbox.url), smtp, teams, config, config_path, store)
     finally:
+        if webhooks:
+            for name in DEMO_HOOK_SECRETS:
+                os.environ.pop(name, None)
         if store is not None:
             store.dispose()
         teams.stop()
@@ -266,6 +300,7 @@ def run_demo(path: str | Path) -> DemoResult:
 
 def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
     service = Service(rig.config, rig.store, poll_workers=4)
+    _seed_yesterdays_registry(rig)
     first_poll = time.time()
     first = service.run_once()
     result.accounts_polled = dict(first.polled)
@@ -293,6 +328,25 @@ def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
     }
 
 
+def _seed_yesterdays_registry(rig: _Rig) -> None:
+    """access-review compares the registry with the last run's: the demo's database starts with
+    yesterday's, when the Business School Page still listed a lecturer who has since left."""
+    from monitor.db import AccountRegistryRow
+
+    account = rig.config.account(LEAVER_ACCOUNT)
+    now = datetime.now(UTC)
+    with rig.store.session() as session:
+        session.add(
+            AccountRegistryRow(
+                account_id=account.id,
+                people=sorted({*(p.lower() for p in account.people), LEAVER}),
+                manager=account.manager.lower() if account.manager else None,
+                first_seen_at=now - timedelta(days=30),
+                updated_at=now - timedelta(days=1),
+            )
+        )
+
+
 def _next_second(moment: datetime) -> None:
     """Wait into the next whole second: platforms give post times in whole seconds, so a post in the
     same second as the declaration would read as made before it (a department posts later anyway)."""
@@ -301,7 +355,7 @@ def _next_second(moment: datetime) -> None:
 
 
 def _write_and_send_digest(rig: _Rig, result: DemoResult) -> None:
-    digest = build_digest(rig.config, rig.store, datetime.now(UTC))
+    digest = build_digest(rig.config, rig.store, utcnow())
     html_path, text_path = rig.dir / "digest.html", rig.dir / "digest.txt"
     html_path.write_text(render_digest(digest, "html"), encoding="utf-8")
     text_path.write_text(render_digest(digest, "text"), encoding="utf-8")
@@ -404,11 +458,11 @@ def format_summary(result: DemoResult) -> str:
 # The emergency drill
 
 
-def run_drill(path: str | Path, timeout: float = 20.0) -> DrillResult:
+def run_drill(path: str | Path, timeout: float = 20.0, webhooks: bool = False) -> DrillResult:
     started = time.perf_counter()
     directory = prepare_dir(Path(path))
     result = DrillResult(dir=directory)
-    with _rig(directory, "socialmon.log") as rig:
+    with _rig(directory, "socialmon.log", webhooks) as rig:
         _drill(rig, result, timeout)
     result.seconds = time.perf_counter() - started
     return result
@@ -420,6 +474,8 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
     daemon = threading.Thread(target=service.serve, args=(leadership,), name="socialmon-daemon", daemon=True)
     daemon.start()
     try:
+        if rig.config.webhooks is not None:
+            _subscribe_to_sandbox(rig, service, result, timeout)
         _declare(rig)
         taken_up = _wait(lambda: _emergency_taken_up(rig), timeout)
         if not taken_up:
@@ -446,10 +502,52 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
         time.sleep(max(rig.config.service.sender_interval.total_seconds(), 1.0))
         result.alerts = _count_alerts(rig, marker, before)
         result.redirect_findings, result.redirect_alerted = _redirect_outcome(rig, before)
+        if result.webhooks is not None:
+            result.webhooks["deliveries_accepted"] = _sample(
+                service, "socialmon_webhook_requests_total", "accepted"
+            )
+            result.webhooks["hint_polls"] = _sample(service, "socialmon_webhook_hints_total", "polled")
     finally:
         _stop_emergency_cli(rig)
         service.request_stop()
         daemon.join(timeout=15)
+
+
+def _subscribe_to_sandbox(rig: _Rig, service: Any, result: DrillResult, timeout: float) -> None:
+    """The sandbox plays Meta's App Dashboard and the WebSub hub; then every account is subscribed."""
+    from monitor.hooks.subscriptions import subscribe
+
+    hooks = rig.config.webhooks
+    assert hooks is not None and hooks.meta is not None
+    if not _wait(lambda: service.hooks is not None and service.hooks.port, timeout):
+        result.notes.append("the webhook receiver did not start")
+        return
+    answer = rig.client._call(
+        "POST",
+        "webhooks",
+        {
+            "callback": hooks.meta_callback(),
+            "app_secret": hooks.meta.app_secret.get_secret_value(),
+            "verify_token": hooks.meta.verify_token.get_secret_value(),
+        },
+    )
+    subscribed = subscribe(rig.config, rig.store, datetime.now(UTC))
+    result.webhooks = {
+        "meta_verified": bool(answer.get("verified")),
+        "subscribed": {r.account_id: r.status for r in subscribed},
+    }
+
+
+def _sample(service: Any, name: str, outcome: str) -> int:
+    registry = service.metrics.registry
+    return int(
+        sum(
+            sample.value
+            for metric in registry.collect()
+            for sample in metric.samples
+            if sample.name == name and sample.labels.get("outcome") == outcome
+        )
+    )
 
 
 def _cli(rig: _Rig, *args: str) -> subprocess.CompletedProcess[str]:
@@ -563,6 +661,11 @@ def format_drill(result: DrillResult) -> str:
             else "nothing, as it should."
         )
     )
+    if result.webhooks is not None:
+        lines.append(
+            f"Webhooks on: {result.webhooks.get('deliveries_accepted', 0)} signed deliveries accepted, "
+            f"{result.webhooks.get('hint_polls', 0)} polls started by them."
+        )
     lines += [f"note: {n}" for n in result.notes]
     lines += ["", f"Run took {result.seconds:.1f} s; everything it wrote is in {result.dir}/"]
     return "\n".join(lines)

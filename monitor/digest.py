@@ -20,9 +20,9 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor.clock import as_utc, utcnow
 from monitor.config import Account, Config, PairedLanguage
 from monitor.db import (
     AccountStateRow,
@@ -37,8 +37,9 @@ from monitor.i18n import N_, Translator, translator
 from monitor.logs import get_logger
 from monitor.notifiers.text import one_line, truncate
 from monitor.routing import enqueue_alert, is_digest_route
-from monitor.store import Store, rows_changed
+from monitor.store import Store, dialect_insert, rows_changed
 from monitor.templates import render_html, render_text
+from monitor.triage import QUIET_STATES
 from monitor.worktime import for_account
 
 WINDOW = timedelta(days=7)  # parity and reply time look back this far
@@ -64,10 +65,13 @@ class AccountLine:
     parity_note: str
     open_by_check: dict[str, int]
     open_total: int
-    median_reply: str  # "2 h 05 min" or "-"
+    median_reply: str  # "2 h 05 min", or "no replies" when none was counted in the window
     median_reply_seconds: float | None
     replies_counted: int
     hours: str
+    # clickable: share of the last 30 days' original posts linking to policy.official_domains
+    clickable_share: float | None = None  # None: no official domains configured, or no posts
+    clickable_posts: int = 0
 
 
 @dataclass
@@ -85,6 +89,12 @@ class FindingLine:
     policy_section: str = ""  # why: the policy sentence the finding enforces
     manager: str = ""  # who: the account's registered manager, when there is one
     severity_label: str = ""  # the severity in the digest's language ("UCHEL", "HIGH")
+    # Triage (monitor/triage.py): what people said about it, and its page on the dashboard.
+    state: str = "none"
+    state_by: str = ""
+    state_note: str = ""
+    state_until: str = ""
+    page: str = ""
 
 
 @dataclass
@@ -115,6 +125,9 @@ class Digest:
     still_open: list[FindingLine] = field(default_factory=list)
     still_open_total: int = 0
     locale: str = "en"  # the language it was written in (cy or en)
+    # Open findings snoozed or dismissed: out of the to-do, listed briefly so none disappears silently.
+    quiet: list[FindingLine] = field(default_factory=list)
+    quiet_total: int = 0
 
     @property
     def open_total(self) -> int:
@@ -125,10 +138,6 @@ class Digest:
 
 
 # --- building ----------------------------------------------------------------------------------
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_digest(
@@ -149,6 +158,9 @@ def build_digest(
 
 
 def _build(session: Session, config: Config, now: datetime, since: datetime, locale: str = "en") -> Digest:
+    from monitor.triage import expire_states
+
+    expire_states(session, now)
     tz = config.tz
     t = translator(locale)
     digest = Digest(
@@ -164,6 +176,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime, loc
     last_posts = _last_posts(session)
     ever_read = _ever_read(session)
     posts = _window_posts(session, now - WINDOW, now)
+    clickable = _clickable(session, config, now)
     for account in accounts:
         by_check = dict(sorted(open_counts.get(account.id, {}).items()))
         parity, counted, note = _parity(config, account, posts, now - WINDOW, t)
@@ -184,19 +197,33 @@ def _build(session: Session, config: Config, now: datetime, since: datetime, loc
                 parity_note=note,
                 open_by_check=by_check,
                 open_total=sum(by_check.values()),
-                median_reply=_duration(median, t),
+                median_reply=_duration(median, t) if replies else t.gettext(NO_REPLIES),
                 median_reply_seconds=median.total_seconds() if median else None,
                 replies_counted=replies,
                 hours=account.monitoring_hours or t.gettext("not registered"),
+                clickable_share=clickable.get(account.id, (None, 0))[0],
+                clickable_posts=clickable.get(account.id, (None, 0))[1],
             )
         )
     totals: Counter[str] = Counter()
     for per_check in open_counts.values():
         totals.update(per_check)
     digest.open_by_check = dict(sorted(totals.items()))
-    digest.new, digest.new_total = _findings(session, config, FindingRow.opened_at, since, now, t)
+    # To do: opened in the period, still open and not snoozed or dismissed (those have their own
+    # section). One already resolved is listed under "resolved" only.
+    digest.new, digest.new_total = _findings(
+        session,
+        config,
+        FindingRow.opened_at,
+        since,
+        now,
+        t,
+        FindingRow.status == "open",
+        FindingRow.state.not_in(QUIET_STATES),
+    )
     digest.resolved, digest.resolved_total = _findings(session, config, FindingRow.resolved_at, since, now, t)
     digest.still_open, digest.still_open_total = _still_open(session, config, since, t)
+    digest.quiet, digest.quiet_total = _quiet(session, config, t)
     digest.emergencies = _emergencies(session, config, since, now, t)
     return digest
 
@@ -219,7 +246,29 @@ def _last_posts(session: Session) -> dict[str, datetime]:
         .where(PostRow.kind == "original")
         .group_by(PostRow.account_id)
     )
-    return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+    return {account_id: as_utc(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def _clickable(session: Session, config: Config, now: datetime) -> dict[str, tuple[float | None, int]]:
+    """Per account: (share of original posts of the last 30 days linking to the university's web
+    pages, posts counted). Nothing when no official domains are configured."""
+    from checks.clickable import WINDOW as CLICKABLE_WINDOW
+    from checks.clickable import on_official_domain
+
+    domains = config.policy.official_domains
+    if not domains:
+        return {}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    stmt = select(PostRow.account_id, PostRow.links).where(
+        PostRow.kind.in_(("original", "quote")),
+        PostRow.created_at >= now - CLICKABLE_WINDOW,
+        PostRow.created_at <= now,
+    )
+    for account_id, links in session.execute(stmt):
+        counts[account_id][1] += 1
+        if any(on_official_domain(str(link), domains) for link in links or ()):
+            counts[account_id][0] += 1
+    return {a: (linked / total if total else None, total) for a, (linked, total) in counts.items()}
 
 
 def _ever_read(session: Session) -> set[str]:
@@ -238,7 +287,7 @@ def _window_posts(session: Session, start: datetime, end: datetime) -> dict[str,
         .order_by(PostRow.created_at)
     )
     for account_id, created, language in session.execute(stmt):
-        out[account_id].append((_aware(created), language))
+        out[account_id].append((as_utc(created), language))
     return out
 
 
@@ -295,7 +344,7 @@ def _median_reply(
         .where(MessageRow.account_id == account.id)
     )
     pairs = [
-        (_aware(cast(datetime, asked)), _aware(cast(datetime, answered)))
+        (as_utc(cast(datetime, asked)), as_utc(cast(datetime, answered)))
         for asked, answered in session.execute(stmt)
     ]
     if not pairs:
@@ -310,9 +359,12 @@ def _median_reply(
 
 
 def _findings(
-    session: Session, config: Config, column: Any, since: datetime, now: datetime, t: Translator
+    session: Session, config: Config, column: Any, since: datetime, now: datetime, t: Translator, *also: Any
 ) -> tuple[list[FindingLine], int]:
-    lines, total = _finding_lines(session, config, (column > since) & (column <= now), t)
+    condition = (column > since) & (column <= now)
+    for extra in also:
+        condition = condition & extra
+    lines, total = _finding_lines(session, config, condition, t)
     # Opened and already resolved in the same period: nothing left to do, so after the open ones.
     return sorted(lines, key=lambda line: bool(line.resolved)), total
 
@@ -320,7 +372,17 @@ def _findings(
 def _still_open(
     session: Session, config: Config, since: datetime, t: Translator
 ) -> tuple[list[FindingLine], int]:
-    return _finding_lines(session, config, (FindingRow.status == "open") & (FindingRow.opened_at <= since), t)
+    condition = (
+        (FindingRow.status == "open")
+        & (FindingRow.opened_at <= since)
+        & FindingRow.state.not_in(QUIET_STATES)
+    )
+    return _finding_lines(session, config, condition, t)
+
+
+def _quiet(session: Session, config: Config, t: Translator) -> tuple[list[FindingLine], int]:
+    condition = (FindingRow.status == "open") & FindingRow.state.in_(QUIET_STATES)
+    return _finding_lines(session, config, condition, t)
 
 
 # Most urgent first, so the first lines of each list are what to do today.
@@ -345,14 +407,19 @@ def _finding_lines(
             account=_label(config, row.account_id),
             severity=row.severity,
             title=one_line(t.known(row.title), 300),
-            detail=truncate(finding_detail(row.check, row.detail or "", t), 600),
+            detail=truncate(finding_detail(row.check, row.detail or "", t, row.title), 600),
             url=row.url or "",
             opened=t.local_time(row.opened_at, config.tz),
             resolved=t.local_time(row.resolved_at, config.tz) if row.resolved_at else "",
-            resolve_reason=one_line(t.known(row.resolve_reason or ""), 300),
+            resolve_reason=one_line(translate_reason(row.resolve_reason or "", t), 300),
             policy_section=one_line(t.known(row.policy_section or ""), 400),
             manager=_manager(config, row.account_id),
             severity_label=severity_label(row.severity, t),
+            state=row.state or "none",
+            state_by=one_line(row.state_by or "", 120),
+            state_note=one_line(row.state_note or "", 300),
+            state_until=t.local_time(row.state_until, config.tz) if row.state_until else "",
+            page=(config.web.finding_url(row.id) or "") if config.web else "",
         )
         for row in rows
     ]
@@ -408,9 +475,9 @@ def render_digest_data(data: dict[str, Any], fmt: str = "html") -> str:
     """Render a digest from its stored dict form (what an outbox row carries), in its own locale."""
     locale = str(data.get("locale") or "en")
     if fmt == "html":
-        return render_html("digest.html.j2", locale, d=data, pct=_pct)
+        return render_html("digest.html.j2", locale, d=data, pct=_pct, quiet_label=_quiet_labeller(locale))
     if fmt == "text":
-        return render_text("digest.txt.j2", locale, d=data, pct=_pct)
+        return render_text("digest.txt.j2", locale, d=data, pct=_pct, quiet_label=_quiet_labeller(locale))
     raise ValueError(f"unknown digest format {fmt!r} (html or text)")
 
 
@@ -461,7 +528,8 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
         t.gettext("Resolved: %(title)s · %(account)s", title=f.title, account=f.account)
         for f in digest.resolved
     ]
-    items = emergencies + new + items + resolved
+    quiet = [f"{quiet_label(asdict(f), t)}: {f.title} · {f.account}" for f in digest.quiet]
+    items = emergencies + new + items + resolved + quiet
     return {
         "kind": "digest",
         "title": digest.title,
@@ -478,6 +546,24 @@ def summary_payload(digest: Digest) -> dict[str, Any]:
         "items": items,
         "digest": digest.to_dict(),
     }
+
+
+def quiet_label(f: dict[str, Any], t: Translator | None = None) -> str:
+    """`Snoozed until ...` / `Dismissed by ... (reason)`: why a finding is out of the to-do."""
+    t = t or translator("en")
+    who, until, note = f.get("state_by") or "", f.get("state_until") or "", f.get("state_note") or ""
+    if f.get("state") == "snoozed":
+        return t.gettext("Snoozed until %(until)s by %(who)s", until=until, who=who)
+    if until:
+        return t.gettext(
+            "Dismissed by %(who)s (%(reason)s, until %(until)s)", who=who, reason=note, until=until
+        )
+    return t.gettext("Dismissed by %(who)s (%(reason)s)", who=who, reason=note)
+
+
+def _quiet_labeller(locale: str) -> Any:
+    t = translator(locale)
+    return lambda f: quiet_label(f, t)
 
 
 def _posts_by_non_central(count: int, t: Translator) -> str:
@@ -511,8 +597,7 @@ def _duration(value: timedelta | None, t: Translator | None = None) -> str:
     return t.gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=f"{minutes % 60:02d}")
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+NO_REPLIES = N_("no replies")  # never "0 min": nothing was answered in the window
 
 
 def severity_label(severity: str, t: Translator) -> str:
@@ -521,10 +606,16 @@ def severity_label(severity: str, t: Translator) -> str:
     return t.known(SEVERITIES.get(severity, severity.upper()))
 
 
-def finding_detail(check: str, detail: str, t: Translator) -> str:
+def finding_detail(check: str, detail: str, t: Translator, title: str = "") -> str:
     from monitor.texts import translate_detail
 
-    return translate_detail(check, detail, t)
+    return translate_detail(check, detail, t, title)
+
+
+def translate_reason(reason: str, t: Translator) -> str:
+    from monitor.texts import translate_reason as translate
+
+    return translate(reason, t)
 
 
 def _manager(config: Config, account_id: str) -> str:
@@ -613,8 +704,7 @@ def _queue_if_due(config: Config, store: Store, route: str, now: datetime) -> bo
 
 
 def _insert_schedule(session: Session, name: str, due: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ScheduleStateRow)
+    insert = dialect_insert(session, ScheduleStateRow)
     session.execute(
         insert.values(name=name, next_due_at=due, last_done_at=None).on_conflict_do_nothing(
             index_elements=["name"]

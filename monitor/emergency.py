@@ -10,12 +10,13 @@ notice is written exactly once even when two instances or a restart see the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.i18n import Translator, translator
@@ -23,6 +24,7 @@ from monitor.logs import get_logger
 from monitor.routing import enqueue_alert
 from monitor.seams import EnqueueAlert
 from monitor.store import Store, rows_changed
+from monitor.texts import translate_reason
 
 EMERGENCY_ROUTE = "emergency"
 OPERATIONS_ROUTE = "operations"
@@ -44,7 +46,7 @@ class EmergencyError(Exception):
 
 
 def _now(now: datetime | None) -> datetime:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("naive datetime")
     return now
@@ -287,10 +289,20 @@ def start_notice(
     return subject, "\n".join(lines)
 
 
+def _summary_state(finding: FindingRow, t: Translator) -> str:
+    """What the finding's lifecycle says, or will say once the checks see the end (they run right after
+    this summary): every emergency-posting finding resolves when the emergency ends."""
+    if finding.status == "open" or finding.resolve_reason == "the emergency ended":
+        return t.gettext("resolved: the emergency ended")
+    if finding.resolve_reason:
+        return t.gettext("resolved: %(reason)s", reason=translate_reason(finding.resolve_reason, t))
+    return t.gettext("resolved")
+
+
 def _summary_finding_lines(config: Config, findings: list[FindingRow], t: Translator) -> list[str]:
     lines = []
     for finding in findings[:50]:
-        state = t.gettext("still open") if finding.status == "open" else t.gettext("resolved")
+        state = _summary_state(finding, t)
         who, when = _label(config, finding.account_id), _when(finding.since, config, t)
         lines.append(
             "- "

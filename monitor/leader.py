@@ -17,13 +17,14 @@ import contextlib
 import os
 import socket
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import make_url
 
+from monitor.clock import utcnow
 from monitor.db import InstanceRow
 from monitor.logs import get_logger, redact
 from monitor.store import upsert_rows
@@ -202,7 +203,7 @@ def leadership_for(store: Any, lock_id: int) -> SqliteFileLock | PgAdvisoryLock:
 def heartbeat(
     store: Any, instance_id: str, is_leader: bool, started_at: datetime, now: datetime | None = None
 ) -> None:
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     hostname, pid = instance_id.split(":")[0], os.getpid()
     with store.session() as session:
         if is_leader:  # whoever led before (and died) no longer does

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from monitor.db import AlertRow, EmergencyRow, FindingRow
+from monitor.localhttp import serve_in_thread, stop_serving
 from monitor.logs import get_logger
 from monitor.store import Store
 
@@ -174,12 +175,10 @@ class MetricsServer:
             server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "metrics")
         log.info("metrics listening", url=f"http://{self.host}:{self.port}/metrics")
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server, self._thread)
             self._server = None

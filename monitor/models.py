@@ -34,6 +34,13 @@ class ProfileSnapshot:
     text: str
     avatar_fingerprint: str
     url: str = ""
+    language: str = "unknown"  # tagged by the poll, like a post's
+    language_confidence: float = 0.0
+    languages: tuple[str, ...] = ()  # the labels of its segments: a Welsh line in English text is "cy"
+
+    @property
+    def has_welsh(self) -> bool:
+        return self.language in ("cy", "cy+en") or "cy" in self.languages
 
     def identity(self) -> tuple[str, str, str, str]:
         """What a hijack would change: compared between snapshots."""

@@ -14,12 +14,13 @@ import random
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.db import AlertAttemptRow, AlertRow
 from monitor.logs import get_logger, redact
@@ -76,10 +77,6 @@ _COUNTERS = {"delivered": "delivered", "retry": "retried", "failed": "failed"}
 
 def default_instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- claiming ----------------------------------------------------------------------------------

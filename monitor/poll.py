@@ -9,7 +9,7 @@ was, so the next poll fetches the same items again and the upserts store each of
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Connector, ConnectorError, RateLimited
 from connectors.specs import platform_spec
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
@@ -36,8 +37,8 @@ from monitor.store import (
     store_replies,
     store_scheduled,
     upsert_rows,
-    utcnow,
 )
+from monitor.tagging import tag_result
 
 
 @dataclass
@@ -105,6 +106,7 @@ def poll_account(
         log.error("poll crashed in the connector", error=outcome.error, exc_info=True)
         return outcome
 
+    tag_result(result)  # language and enquiry tags, once, before any transaction
     finished = now + timedelta(seconds=time.monotonic() - started)
     outcome = _record_success(store, account, result, now, finished)
     log.info(
@@ -223,9 +225,16 @@ def _update_state(session: Session, account_id: str, status: str, now: datetime,
 
 
 def poll_accounts(
-    config: Config, store: Store, account_ids: Iterable[str] | None = None, now: datetime | None = None
+    config: Config,
+    store: Store,
+    account_ids: Iterable[str] | None = None,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> list[PollOutcome]:
-    """Poll every enabled account (or the given ones) once; one account's failure never stops the rest."""
+    """Poll every enabled account (or the given ones) once; one account's failure never stops the rest.
+
+    `sleep` is what the connectors' retries wait with (time.sleep when None; tests pass their own).
+    """
     from connectors import get_connector
 
     accounts = (
@@ -233,11 +242,12 @@ def poll_accounts(
         if account_ids is not None
         else [a for a in config.accounts if a.enabled]
     )
+    options = {} if sleep is None else {"sleep": sleep}
     connectors: dict[str, Connector] = {}
     outcomes = []
     for account in accounts:
         try:
-            connector = connectors.get(account.platform) or get_connector(account.platform, config)
+            connector = connectors.get(account.platform) or get_connector(account.platform, config, **options)
             connectors[account.platform] = connector
             outcomes.append(poll_account(config, store, account, now=now, connector=connector))
         except Exception as exc:  # the database failed for this account: report it, go on

@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from monitor.localhttp import serve_in_thread, stop_serving
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -259,14 +261,12 @@ class TeamsReceiver:
 
         self._server = ThreadingHTTPServer((self.host, self.requested_port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="teams-receiver", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "teams-receiver")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server, self._thread)
             self._server = None
 
     def __enter__(self) -> TeamsReceiver:

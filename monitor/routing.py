@@ -2,13 +2,17 @@
 
 Rules (DESIGN section 6):
 - An immediate check goes to the route it declares (`Check.immediate`, `Check.route`):
-  `emergency-posting` -> route `emergency`, `profile-changed` -> `security`, `connector-health` ->
-  `operations`; a route's own `checks:` replaces that default. Every other finding waits for the
-  digest unless a custom route takes it with a `checks`, `accounts` or `min_severity` filter.
+  `emergency-posting` -> route `emergency`, `profile-changed` and `post-anomaly` -> `security`,
+  `connector-health` -> `operations`; a route's own `checks:` replaces that default. Every other
+  finding waits for the digest unless a custom route takes it with a `checks`, `accounts` or
+  `min_severity` filter.
 - A route absent from the config is skipped silently (`alerts test` and check-config list them).
 - Per finding row and route: one `first` alert; a `repeat` every `repeat:` interval while a
   critical finding is open (only on routes that set `repeat`; lesser findings are said once);
   one `resolved` once it resolves (only if `first` went).
+- Triage (monitor/triage.py): an acknowledged finding gets no more repeats; a snoozed or
+  dismissed one gets no alerts at all (expired snoozes and dismissals count as `none` again).
+- With `web.public_url`, every finding alert carries `finding_url`, the link to its page.
 - Optional manager routing: the account's manager also gets immediate findings by e-mail.
 
 Idempotency: every row carries a unique `dedup_key`, inserted with ON CONFLICT DO NOTHING, so
@@ -18,32 +22,29 @@ running this twice (or in two processes) never queues the same alert twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from checks import all_checks
+from monitor.clock import as_utc, utcnow
 from monitor.config import Account, Config, Route
 from monitor.db import AlertRow, FindingRow
 from monitor.logs import get_logger
 from monitor.models import severity_rank
 from monitor.notifiers.text import one_line
 from monitor.seams import AlertKind, AlertPayload, AlertReason
-from monitor.store import Store
+from monitor.store import Store, dialect_insert
+from monitor.triage import QUIET_STATES, expire_states
 
 DIGEST_ROUTE = "digest"
 MANAGER_ROUTE = "manager"
 RESOLVED_LOOKBACK = timedelta(days=30)  # older resolutions are not announced after a long outage
 
 log = get_logger(component="routing")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- which routes take a finding ---------------------------------------------------------------
@@ -98,11 +99,6 @@ def manager_recipient(config: Config, finding: FindingRow, routes: Sequence[str]
 
 
 # --- writing rows ------------------------------------------------------------------------------
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(AlertRow)
 
 
 def enqueue_alert(
@@ -172,7 +168,7 @@ def enqueue_alert(
     ]
     if not rows:
         return []
-    stmt = _insert(session).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
+    stmt = dialect_insert(session, AlertRow).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
     return list(session.scalars(stmt.returning(AlertRow.id)))
 
 
@@ -230,6 +226,7 @@ def route_findings(config: Config, store: Store, now: datetime | None = None) ->
     """Queue first / repeat / resolved alerts for findings; returns how many rows were written."""
     now = now or utcnow()
     with store.session() as session:
+        expire_states(session, now)
         written = _route_open(session, config, now) + _route_resolved(session, config, now)
     if written:
         log.info("alerts_queued", rows=written)
@@ -243,6 +240,8 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
     sent = _sent_times(session, [f.id for f in findings])
     written = 0
     for finding in findings:
+        if finding.state in QUIET_STATES:
+            continue  # snoozed or dismissed: no alerts until it expires or is reopened
         routes = routes_for(config, finding.check, finding.account_id, finding.severity)
         targets: list[tuple[str, timedelta | None, str | None]] = [
             (name, config.alerts.routes[name].repeat, None) for name in routes
@@ -267,8 +266,11 @@ def _route_open(session: Session, config: Config, now: datetime) -> int:
 def _repeat_due(
     finding: FindingRow, repeat: timedelta | None, last_at: datetime | None, now: datetime
 ) -> bool:
-    """Only critical findings repeat (on-call must not forget them); the rest are said once."""
-    if finding.severity != "critical" or repeat is None or last_at is None:
+    """Only critical findings repeat (on-call must not forget them); the rest are said once.
+
+    An acknowledged finding does not repeat: someone is on it.
+    """
+    if finding.severity != "critical" or repeat is None or last_at is None or finding.state == "acknowledged":
         return False
     return now - last_at >= repeat
 
@@ -290,7 +292,7 @@ def _sent_times(session: Session, finding_ids: list[int]) -> dict[tuple[int, str
         )
         for finding_id, route, first_at, last_at in session.execute(stmt):
             if finding_id is not None:
-                out[(finding_id, route)] = (_aware(first_at), _aware(last_at))
+                out[(finding_id, route)] = (as_utc(first_at), as_utc(last_at))
     return out
 
 
@@ -302,6 +304,7 @@ def _route_resolved(session: Session, config: Config, now: datetime) -> int:
         .where(
             FindingRow.status == "resolved",
             FindingRow.resolved_at >= now - RESOLVED_LOOKBACK,
+            FindingRow.state.not_in(QUIET_STATES),
             ~exists().where(
                 later.finding_id == FindingRow.id, later.route == first.route, later.reason == "resolved"
             ),
@@ -338,6 +341,7 @@ def _enqueue_finding(
     label = account.label() if account else finding.account_id
     english = finding_texts(config, finding, reason, label, "en")
     topic = one_line(f"{finding.title or finding.check} - {label}", 220)
+    finding_url = config.web.finding_url(finding.id) if config.web else None
     key = f"finding:{finding.id}:{route}:{reason}" + (f":{number}" if reason == "repeat" else "")
     channels = (
         [config.alerts.manager_channel] if route == MANAGER_ROUTE and config.alerts.manager_channel else None
@@ -370,6 +374,7 @@ def _enqueue_finding(
             "account_label": label,
             "policy_section": finding.policy_section,
             "url_title": english["url_title"],
+            **({"finding_url": finding_url} if finding_url else {}),
             **({"to": [recipient]} if recipient else {}),
         },
         localize=lambda locale: finding_texts(config, finding, reason, label, locale),
@@ -382,7 +387,7 @@ def finding_texts(
 ) -> dict[str, Any]:
     """What a finding's alert says, in `locale`: subject, title, detail, facts, link and policy quote."""
     from monitor.i18n import translator
-    from monitor.texts import SEVERITIES, translate_detail
+    from monitor.texts import SEVERITIES, translate_detail, translate_reason
 
     t = translator(locale)
     severity = t.known(SEVERITIES.get(finding.severity, finding.severity.upper()))
@@ -404,12 +409,12 @@ def finding_texts(
     if reason == "resolved" and finding.resolved_at is not None:
         facts.append((t.gettext("Resolved"), t.local_time(finding.resolved_at, config.tz)))
         if finding.resolve_reason:
-            facts.append((t.gettext("How"), t.known(finding.resolve_reason)))
+            facts.append((t.gettext("How"), translate_reason(finding.resolve_reason, t)))
     return {
         "subject": f"[{prefix}] {topic}",
         "subject_parts": [prefix, one_line(title, 120), one_line(label, 80)],
         "title": title,
-        "text": translate_detail(finding.check, finding.detail or "", t),
+        "text": translate_detail(finding.check, finding.detail or "", t, finding.title or ""),
         "facts": facts,
         "policy_section": t.known(finding.policy_section or ""),
         "url_title": t.gettext("Open the post") if finding.subject.startswith("post:") else t.gettext("Open"),
@@ -420,11 +425,7 @@ def finding_texts(
 
 def thread_key(finding: FindingRow) -> str:
     """Stable per finding row: first, repeats and resolution share it (e-mail threading)."""
-    return f"socialmon.{finding.fingerprint}.{int(_aware(finding.opened_at).timestamp())}"
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return f"socialmon.{finding.fingerprint}.{int(as_utc(finding.opened_at).timestamp())}"
 
 
 def _account(config: Config, account_id: str) -> Account | None:

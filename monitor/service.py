@@ -18,11 +18,12 @@ runs, once (coalesce), instead of being silently dropped (APScheduler's 1 s defa
 
 The pieces it orchestrates (poll_account, run_checks, route_findings, send_due,
 send_digest_if_due) are passed in as `Pieces`, so tests can run the scheduling with stand-ins.
+This module wires the jobs and runs the process (lead or stand by, heartbeat, watchdog, stop);
+budget re-planning is `monitor.pacing.Pacer`, emergency take-up `monitor.emergency_takeup`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -43,7 +44,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, select, update
 
-from monitor import budget, emergency
+from monitor import budget
+from monitor.clock import utcnow
 from monitor.config import Account, Config
 from monitor.db import (
     AccountStateRow,
@@ -54,9 +56,11 @@ from monitor.db import (
     PollRunRow,
     ScheduledPostRow,
 )
+from monitor.emergency_takeup import EmergencyTakeUp
 from monitor.leader import heartbeat, new_instance_id, sign_off
 from monitor.logs import get_logger, redact
 from monitor.metrics import Metrics, MetricsServer
+from monitor.pacing import Pacer, spread_starts
 from monitor.seams import EnqueueAlert, PollAccount, RouteFindings, RunChecks, SendDigestIfDue, SendDue
 from monitor.store import Store, upsert_rows
 
@@ -70,10 +74,6 @@ STANDBY_RETRY = 2.0  # seconds between a standby's attempts to take the lead
 STOP_TIMEOUT = 8.0  # SIGTERM: running jobs get this long to finish (exit within 10 s)
 STALE_TICK = 30.0  # control jobs silent this long: unhealthy (no watchdog ping, /healthz 503)
 EXIT_LOST_LEAD = 75  # EX_TEMPFAIL: systemd restarts us, and we come back as a standby
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -147,17 +147,26 @@ class Service:
         self.abandoned_jobs: list[str] = []
         self.metrics_server: MetricsServer | None = None
         self._checks_lock = threading.Lock()  # run_checks one at a time (findings lifecycle)
-        self._plan_lock = threading.RLock()  # the emergency and budget jobs both re-plan
         self._digest_lock = threading.Lock()  # the cron and safety-net digest jobs never overlap
         self._state_lock = threading.Lock()
         self._running: dict[int, str] = {}  # thread id -> job name
         self._running_changed = threading.Condition(self._state_lock)
-        self._emergency_id: int | None = None  # the emergency whose intervals are applied
-        self._intervals: dict[str, timedelta] = {}
-        self._slowed: frozenset[str] = frozenset()
-        self._blocked: dict[str, datetime] = {}  # platform -> no request before
+        self.pacer = Pacer(
+            config,
+            store,
+            self.accounts,
+            self.pieces.enqueue_alert,
+            scheduler=lambda: self.scheduler,
+            emergency_id=lambda: self.takeup.emergency_id,
+        )
+        self.takeup = EmergencyTakeUp(
+            config, store, self.accounts, self.pacer, self.pieces.enqueue_alert, self._send, self.metrics
+        )
         self._latency_mark = clock()
         self._last_tick = time.monotonic()
+        # One poll of an account at a time: its schedule and webhook hints (monitor/hooks) share it.
+        self._account_locks = {a: threading.Lock() for a in self.accounts}
+        self.hooks: Any = None  # monitor.hooks.runtime.HooksRuntime while leading with webhooks on
 
     # --- running jobs -----------------------------------------------------------------------------
 
@@ -211,21 +220,18 @@ class Service:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._ensure_account_rows()
         reclaim_abandoned(self.store, self.instance_id, now)
-        with self.store.session() as session:
-            active = emergency.active_emergency(session)
-        self._emergency_id = active.id if active and active.taken_up_at else None
-        plan = self._compute_plan(now)
-        self._blocked = dict(plan.blocked_until)
+        self.takeup.resume()
+        plan = self.pacer.compute(now)
+        self.pacer.adopt(plan)
         self.scheduler = scheduler = self.build_scheduler()
-        self._intervals = dict(plan.intervals)
-        for account_id, start_at in self._spread_starts(plan.intervals, now).items():
+        for account_id, start_at in spread_starts(plan.intervals, now).items():
             scheduler.add_job(
                 self.poll_job,
                 IntervalTrigger(seconds=plan.intervals[account_id].total_seconds(), timezone=UTC),
                 args=[account_id],
                 id=f"poll:{account_id}",
                 name=f"poll {account_id}",
-                next_run_time=self._not_before_block(account_id, start_at),
+                next_run_time=self.pacer.not_before_block(account_id, start_at),
             )
         svc = self.config.service
         control = {"executor": "control"}
@@ -270,152 +276,27 @@ class Service:
             **control,
         )
         scheduler.start()
-        self._write_next_polls(list(plan.intervals))
-        log.info("scheduler started", accounts=len(plan.intervals), emergency=self._emergency_id)
+        self.pacer.write_next_polls(list(plan.intervals))
+        if self.config.webhooks is not None:
+            from monitor.hooks.runtime import HooksRuntime
 
-    def _spread_starts(self, intervals: dict[str, timedelta], now: datetime) -> dict[str, datetime]:
-        """First runs spread evenly over each interval, not all at second 0."""
-        groups: dict[timedelta, list[str]] = {}
-        for account_id in sorted(intervals):
-            groups.setdefault(intervals[account_id], []).append(account_id)
-        starts: dict[str, datetime] = {}
-        for interval, ids in groups.items():
-            for i, account_id in enumerate(ids):
-                starts[account_id] = now + timedelta(seconds=1) + interval * (i / len(ids))
-        return starts
-
-    def _not_before_block(self, account_id: str, when: datetime) -> datetime:
-        until = self._blocked.get(self.accounts[account_id].platform)
-        if until is None or until <= when:
-            return when
-        # Past the reset, plus a small per-account stagger so they do not all fire in the same second.
-        stagger = int(hashlib.sha1(account_id.encode()).hexdigest(), 16) % 1000 / 1000 * 5
-        return until + timedelta(seconds=1 + stagger)
+            self.hooks = HooksRuntime(self).start()
+        log.info("scheduler started", accounts=len(plan.intervals), emergency=self.takeup.emergency_id)
 
     def _ensure_account_rows(self) -> None:
         rows = [{"account_id": a} for a in self.accounts]
         with self.store.session() as session:
             upsert_rows(session, AccountStateRow, rows, ("account_id",))
 
-    # --- planning --------------------------------------------------------------------------------------
-
-    def _compute_plan(self, now: datetime) -> budget.Plan:
-        with self.store.session() as session:
-            inputs = budget.read_inputs(session, self.config, now)
-        return budget.plan(self.config, inputs, emergency=self._emergency_id is not None, now=now)
+    # --- planning and emergencies (monitor.pacing, monitor.emergency_takeup) ----------------------
 
     def replan(self, now: datetime | None = None, poll_now: list[str] | None = None) -> budget.Plan:
         """Apply the budget plan to the poll jobs; `poll_now` accounts also poll at once."""
-        with self._plan_lock:
-            return self._replan(now or self.clock(), poll_now)
+        return self.pacer.replan(now or self.clock(), poll_now)
 
-    def _replan(self, now: datetime, poll_now: list[str] | None) -> budget.Plan:
-        plan = self._compute_plan(now)
-        for platform, until in plan.blocked_until.items():
-            self._block_platform(platform, until, reschedule=False)
-        changed: dict[str, timedelta] = {
-            a: interval for a, interval in plan.intervals.items() if self._intervals.get(a) != interval
-        }
-        starts = self._spread_starts(changed, now)
-        for account_id in poll_now or []:
-            starts[account_id] = now
-        for account_id, start_at in starts.items():
-            interval = plan.intervals[account_id]
-            self._intervals[account_id] = interval
-            if self.scheduler is None:
-                continue
-            job = self.scheduler.get_job(f"poll:{account_id}")
-            if job is None:
-                continue
-            job.modify(
-                trigger=IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
-                next_run_time=self._not_before_block(account_id, start_at),
-            )
-        for platform in plan.blocked_until:
-            self._push_platform(platform)
-        if starts:
-            self._write_next_polls(list(starts))
-        self._report_slowed(plan, now)
-        return plan
-
-    def _report_slowed(self, plan: budget.Plan, now: datetime) -> None:
-        slowed = frozenset(plan.slowed)
-        if slowed == self._slowed:
-            return
-        self._slowed = slowed
-        with self.store.session() as session:
-            session.execute(
-                update(AccountStateRow).values(slowed=False).where(AccountStateRow.slowed.is_(True))
-            )
-            if slowed:
-                session.execute(
-                    update(AccountStateRow)
-                    .where(AccountStateRow.account_id.in_(sorted(slowed)))
-                    .values(slowed=True)
-                )
-                mode = f"emergency {self._emergency_id}" if self._emergency_id else "normal"
-                key = hashlib.sha1((mode + ",".join(sorted(slowed))).encode()).hexdigest()[:16]
-                self.pieces.enqueue_alert(
-                    session,
-                    self.config,
-                    emergency.OPERATIONS_ROUTE,
-                    "operations",
-                    "warning",
-                    f"Rate budget: {len(slowed)} account(s) polled less often than wanted",
-                    "The platforms' rate limits do not allow every account its polling interval"
-                    + (
-                        " during the emergency; non-central accounts were served first"
-                        if self._emergency_id
-                        else ""
-                    )
-                    + ".\nSlowed:\n"
-                    + plan.describe_slowed(self.config),
-                    now=now,
-                    dedup_key=f"budget-slowed:{key}",
-                )
-        if slowed:
-            log.warning("rate budget slows accounts", accounts=sorted(slowed))
-
-    def _block_platform(self, platform: str, until: datetime, reschedule: bool = True) -> None:
-        with self._state_lock:
-            current = self._blocked.get(platform)
-            if current is not None and current >= until:
-                return
-            self._blocked[platform] = until
-        log.warning(
-            "platform rate limited: no requests before the reset", platform=platform, until=until.isoformat()
-        )
-        if reschedule:
-            self._push_platform(platform)
-
-    def _push_platform(self, platform: str) -> None:
-        """Move that platform's poll jobs past its reset time instead of hammering it."""
-        if self.scheduler is None:
-            return
-        for account_id, account in self.accounts.items():
-            if account.platform != platform:
-                continue
-            job = self.scheduler.get_job(f"poll:{account_id}")
-            if job is not None and job.next_run_time is not None:
-                later = self._not_before_block(account_id, job.next_run_time)
-                if later != job.next_run_time:
-                    job.modify(next_run_time=later)
-
-    def _write_next_polls(self, account_ids: list[str]) -> None:
-        if self.scheduler is None:
-            return
-        values = {}
-        for account_id in account_ids:
-            job = self.scheduler.get_job(f"poll:{account_id}")
-            if job is not None:
-                values[account_id] = job.next_run_time
-        with self.store.session() as session:
-            for account_id, when in values.items():
-                session.execute(
-                    update(AccountStateRow)
-                    .where(AccountStateRow.account_id == account_id)
-                    .values(next_poll_at=when)
-                )
+    def check_emergency(self, now: datetime) -> bool:
+        """Take up a change of emergency state; True if anything changed."""
+        return self.takeup.check(now)
 
     # --- jobs -------------------------------------------------------------------------------------------
 
@@ -425,14 +306,36 @@ class Service:
                 return
             account = self.accounts[account_id]
             now = self.clock()
-            until = self._blocked.get(account.platform)
+            until = self.pacer.blocked_until(account.platform)
             if until is not None and until > now:  # never a request before a platform's reset
-                self._push_platform(account.platform)
+                self.pacer.push_platform(account.platform)
                 return
-            self.poll_one(account, now)
+            with self._account_locks[account_id]:
+                self.poll_one(account, now)
             if not self.stopping.is_set():
                 self.after_poll([account_id])
-            self._write_next_polls([account_id])
+            self.pacer.write_next_polls([account_id])
+
+    def poll_now(self, account_id: str) -> str | None:
+        """Poll one account at once, outside its schedule (a webhook hint), then check and send.
+
+        Waits for the account's own poll if one is running (it may have started before the change).
+        """
+        account = self.accounts.get(account_id)
+        if account is None:
+            return None
+        with self._job(f"hint:{account_id}", account=account_id) as go:
+            if not go:
+                return None
+            with self._account_locks[account_id]:
+                now = self.clock()
+                until = self.pacer.blocked_until(account.platform)
+                if until is not None and until > now:
+                    return None
+                status = self.poll_one(account, now)
+            if not self.stopping.is_set():
+                self.after_poll([account_id])
+            return status
 
     def poll_one(self, account: Account, now: datetime) -> str:
         """Poll one account, record metrics; a failure is logged and never raised."""
@@ -453,7 +356,7 @@ class Service:
             )
         retry_after = getattr(outcome, "retry_after", None)
         if retry_after is not None and retry_after > now:
-            self._block_platform(account.platform, retry_after)
+            self.pacer.block_platform(account.platform, retry_after)
         return status
 
     def after_poll(self, account_ids: list[str] | None, send: bool = True) -> int:
@@ -524,44 +427,6 @@ class Service:
             self._last_tick = time.monotonic()
             self.check_emergency(self.clock())
 
-    def check_emergency(self, now: datetime) -> bool:
-        """Take up a change of emergency state; True if anything changed."""
-        with self.store.session() as session:
-            active = emergency.active_emergency(session)
-            changes = emergency.pending_changes(session)
-        active_id = active.id if active else None
-        changed = active_id != self._emergency_id
-        plan: budget.Plan | None = None
-        if changed:
-            self._emergency_id = active_id
-            non_central = [a for a, acc in self.accounts.items() if not acc.is_central]
-            plan = self.replan(now, poll_now=non_central if active_id else None)
-            log.warning("emergency mode " + ("on" if active_id else "off"), emergency_id=active_id or None)
-        wrote = False
-        for change in changes:
-            if change.kind == "started":
-                extra = ""
-                if plan is not None and active_id == change.emergency_id and plan.slowed:
-                    extra = "Rate limits slow some accounts:\n" + plan.describe_slowed(self.config)
-                if emergency.take_up(
-                    self.store, self.config, change.emergency_id, self.pieces.enqueue_alert, now, extra
-                ):
-                    wrote = True
-                    self._record_take_up(change.emergency_id)
-            else:
-                wrote |= emergency.send_summary(
-                    self.store, self.config, change.emergency_id, self.pieces.enqueue_alert, now
-                )
-        if wrote:
-            self._send()
-        return changed or wrote
-
-    def _record_take_up(self, emergency_id: int) -> None:
-        with self.store.session() as session:
-            row = session.get(emergency.EmergencyRow, emergency_id)
-            if row is not None and row.taken_up_at is not None:
-                self.metrics.emergency_take_up.set((row.taken_up_at - row.started_at).total_seconds())
-
     def budget_job(self) -> None:
         with self._job("budget") as go:
             if go:
@@ -601,11 +466,11 @@ class Service:
         self._ensure_account_rows()
         reclaim_abandoned(self.store, self.instance_id, now)
         self.check_emergency(now)
-        plan = self._compute_plan(now)
-        self._blocked.update(plan.blocked_until)
+        plan = self.pacer.compute(now)
+        self.pacer.blocked.update(plan.blocked_until)
 
         def poll_unless_blocked(account: Account) -> str | None:
-            until = self._blocked.get(account.platform)
+            until = self.pacer.blocked_until(account.platform)
             if (
                 until is not None and until > self.clock()
             ):  # blocked before, or by a 429 earlier in this cycle
@@ -650,7 +515,7 @@ class Service:
         detail.update(
             scheduler="running" if running else "stopped",
             seconds_since_tick=round(silent, 1),
-            emergency=self._emergency_id is not None,
+            emergency=self.takeup.emergency_id is not None,
         )
         return (running and silent < STALE_TICK and not self.stopping.is_set()), detail
 
@@ -720,6 +585,8 @@ class Service:
         """No new runs; give running jobs `timeout` seconds to finish, then give up on them."""
         self.stopping.set()
         self.notify("STOPPING=1")
+        if self.hooks is not None:
+            self.hooks.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + timeout

@@ -1,11 +1,17 @@
-"""The store: engine set-up, schema state, upserts by platform identity, reads for the checks."""
+"""The store: engine set-up, schema state, and what a poll writes.
+
+Upserts by platform identity (posts, messages, replies, profile snapshots, scheduled posts),
+cursors, rate-limit state and quota units, plus small reads the poll and CLI need. The checks'
+reads (stored rows back into records) are in `monitor.records`; the finding lifecycle is in
+`monitor.checking`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -32,10 +38,6 @@ from monitor.db import (
 
 class StoreError(Exception):
     """The database cannot be used as it is; the message says what to run."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -166,7 +168,8 @@ class Store:
 # --- upserts ----------------------------------------------------------------------------------
 
 
-def _insert(session: Session, table: Any) -> Any:
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT for the session's database (PostgreSQL or SQLite), which knows ON CONFLICT."""
     name = session.get_bind().dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
@@ -188,7 +191,7 @@ def upsert_rows(
         return
     table = model.__table__
     for start in range(0, len(rows), 500):
-        stmt = _insert(session, table).values(list(rows[start : start + 500]))
+        stmt = dialect_insert(session, table).values(list(rows[start : start + 500]))
         if update:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
@@ -297,8 +300,12 @@ def store_profile(session: Session, snapshot: models.ProfileSnapshot) -> bool:
         and (latest.name, latest.handle, latest.text, latest.avatar_fingerprint) == snapshot.identity()
     ):
         latest.last_seen_at = snapshot.taken_at
+        if latest.language is None:  # stored before profiles carried their language
+            latest.language, latest.language_confidence = snapshot.language, snapshot.language_confidence
+            latest.languages = list(snapshot.languages)
         return False
-    session.add(ProfileSnapshotRow(**asdict(snapshot), last_seen_at=snapshot.taken_at))
+    row = {**asdict(snapshot), "languages": list(snapshot.languages)}
+    session.add(ProfileSnapshotRow(**row, last_seen_at=snapshot.taken_at))
     return True
 
 

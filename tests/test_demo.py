@@ -136,6 +136,22 @@ def test_emergency_drill_reports_latency_and_no_redirect_alert(
     assert connections and outside == []
 
 
+def test_emergency_drill_with_webhooks_hears_the_post_through_a_signed_delivery(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["demo", "--emergency-drill", "--webhooks", "--dir", str(tmp_path / "d"), "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    hooks = result["webhooks"]
+    assert hooks["meta_verified"] is True
+    assert hooks["subscribed"]["ysgol-busnes-facebook"] == "active"
+    assert hooks["deliveries_accepted"] >= 1 and hooks["hint_polls"] >= 1
+    assert result["alerts"] >= 1 and result["redirect_alerted"] is False
+    refused = runner.invoke(cli, ["demo", "--webhooks", "--dir", str(tmp_path / "e")])
+    assert refused.exit_code == 2 and "--emergency-drill" in refused.output
+
+
 def test_shipped_demo_config_is_config_demo_yaml() -> None:
     packaged = ROOT / "monitor/sandbox/scenarios/demo.config.yaml"
     assert packaged.read_text(encoding="utf-8") == (ROOT / "config/demo.yaml").read_text(encoding="utf-8")

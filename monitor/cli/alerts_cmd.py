@@ -22,8 +22,9 @@ def alerts() -> None:
 @handle_errors
 def test_route(config_path: str | None, route_name: str) -> None:
     """Send a test alert through every channel of a route and report each channel's outcome."""
+    from monitor.clock import utcnow
     from monitor.outbox import send_due
-    from monitor.routing import enqueue_alert, utcnow
+    from monitor.routing import enqueue_alert
 
     config = get_config(config_path)
     routes = config.alerts.routes

@@ -11,7 +11,7 @@ import click
 from connectors.specs import platform_spec
 from monitor.cli.common import EXIT_USAGE, handle_errors
 from monitor.config import Config, ConfigError, load_config
-from monitor.notifiers.specs import channel_settings
+from monitor.notifiers.specs import MASK, channel_settings
 
 _STANDARD_ROUTES = ("digest", "emergency", "security", "operations")
 
@@ -71,7 +71,33 @@ def summarise(config: Config) -> dict[str, Any]:
             name: {k: v for k, v in route.model_dump(mode="json").items() if v is not None}
             for name, route in config.alerts.routes.items()
         },
+        "webhooks": _webhooks_summary(config),
         "notes": _notes(config),
+        **({"web": _web_summary(config.web)} if config.web else {}),
+    }
+
+
+def _web_summary(web: Any) -> dict[str, Any]:
+    """The dashboard: where, how people sign in, how many have each role (never a password hash)."""
+    roles: Counter[str] = Counter(web.roles.values())
+    return {
+        "listen": web.listen,
+        "public_url": web.public_url,
+        "auth": web.auth.mode,
+        "users": len(web.auth.users),
+        "roles": {role: roles.get(role, 0) for role in ("viewer", "comms", "oncall", "admin")},
+    }
+
+
+def _webhooks_summary(config: Config) -> dict[str, Any] | None:
+    hooks = config.webhooks
+    if hooks is None:
+        return None
+    return {
+        "listen": hooks.listen,
+        "public_url": hooks.public_url,
+        "meta": {"app_secret": MASK, "verify_token": MASK} if hooks.meta else None,
+        "youtube": {"secret": MASK} if hooks.youtube else None,
     }
 
 
@@ -137,5 +163,17 @@ def render(summary: dict[str, Any]) -> str:
     for name, route in summary["routes"].items():
         extras = "".join(f", {key} {route[key]}" for key in ("at", "repeat", "min_severity") if key in route)
         lines.append(f"  {name:<16} -> {', '.join(route['channels'])}{extras}")
+    web = summary.get("web")
+    if web:
+        people = ", ".join(f"{n} {role}" for role, n in web["roles"].items() if n)
+        links = f"; alerts link to {web['public_url']}" if web["public_url"] else ""
+        lines.append(f"web: {web['listen']}, sign-in {web['auth']}, roles: {people}{links}")
+    hooks = summary.get("webhooks")
+    if hooks:
+        which = [name for name in ("meta", "youtube") if hooks[name]]
+        lines.append(
+            f"webhooks: {', '.join(which) or 'none'} on {hooks['listen']} "
+            f"for {hooks['public_url']} (secrets {MASK})"
+        )
     lines.extend(f"note: {note}" for note in summary["notes"])
     return "\n".join(lines)

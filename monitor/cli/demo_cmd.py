@@ -19,9 +19,12 @@ from monitor.cli.common import EXIT_FINDINGS, fail, handle_errors
     help="Where the demo writes its database, digest, delivered messages and log (emptied first).",
 )
 @click.option("--emergency-drill", "drill", is_flag=True, help="Rehearse an emergency end to end instead.")
+@click.option(
+    "--webhooks", is_flag=True, help="With --emergency-drill: the sandbox also pushes signed webhooks."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @handle_errors
-def demo(directory: str, drill: bool, as_json: bool) -> None:
+def demo(directory: str, drill: bool, webhooks: bool, as_json: bool) -> None:
     """Run the whole pipeline on this machine against the bundled sandbox.
 
     No credentials and no network: the sandbox, a mail sink and a Teams receiver listen on
@@ -29,9 +32,11 @@ def demo(directory: str, drill: bool, as_json: bool) -> None:
     """
     from monitor.demo import DemoError, format_drill, format_summary, run_demo, run_drill
 
+    if webhooks and not drill:
+        fail("--webhooks needs --emergency-drill (the drill runs the daemon, whose receiver they reach)")
     try:
         if drill:
-            drill_result = run_drill(directory)
+            drill_result = run_drill(directory, webhooks=webhooks)
             if as_json:
                 out = drill_result.to_json()
                 click.echo(json.dumps(out))

@@ -10,12 +10,13 @@ import getpass
 import json
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import click
 
 from monitor.cli.common import config_option, fail, get_config, handle_errors, open_store
+from monitor.clock import human_duration, utcnow
 
 
 def _default_by() -> str:
@@ -54,9 +55,7 @@ def _daemon_note(store: Any) -> str | None:
         fresh = session.scalar(
             select(func.count())
             .select_from(InstanceRow)
-            .where(
-                InstanceRow.is_leader.is_(True), InstanceRow.heartbeat_at > datetime.now(UTC) - STALE_AFTER
-            )
+            .where(InstanceRow.is_leader.is_(True), InstanceRow.heartbeat_at > utcnow() - STALE_AFTER)
         )
     return None if fresh else "warning: no running `socialmon run` has a recent heartbeat; start the daemon"
 
@@ -145,15 +144,10 @@ def stop(config_path: str | None, by: str | None, as_json: bool) -> None:
     who_sends = "the daemon sends the summary" if not note else "the summary is sent when the daemon runs"
     click.echo(
         f"emergency {row.id} ended at {row.ended_at:%Y-%m-%d %H:%M:%S} UTC by {row.ended_by} "
-        f"after {_length(length)}; {who_sends}"
+        f"after {human_duration(length)}; {who_sends}"
     )
     if note:
         click.echo(note, err=True)
-
-
-def _length(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 @emergency.command()
@@ -181,7 +175,7 @@ def status(config_path: str | None, as_json: bool) -> None:
         )
         click.echo(
             f"EMERGENCY ACTIVE since {row.started_at:%Y-%m-%d %H:%M:%S} UTC "
-            f"({_length(datetime.now(UTC) - row.started_at)}), declared by {row.started_by}: {row.reason}\n"
+            f"({human_duration(utcnow() - row.started_at)}), declared by {row.started_by}: {row.reason}\n"
             + taken
         )
         note = _daemon_note(store)

@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "sandbox": "monitor.cli.sandbox_cmd:sandbox",
     "demo": "monitor.cli.demo_cmd:demo",
     "report": "monitor.cli.report_cmd:report",
+    "findings": "monitor.cli.findings_cmd:findings",
+    "hooks": "monitor.cli.hooks_cmd:hooks",
+    "accounts": "monitor.cli.accounts_cmd:accounts",
 }
 
 HELP: dict[str, str] = {
@@ -44,6 +47,9 @@ HELP: dict[str, str] = {
     "sandbox": "Run the local platform sandbox.",
     "demo": "Run the whole pipeline against the bundled sandbox.",
     "report": "Reports: the Welsh language parity report (report language).",
+    "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
+    "hooks": "Subscribe accounts to platform webhooks and show whether pushes arrive.",
+    "accounts": "Account commands: confirm an access review.",
 }
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
 
 from monitor.cli.common import config_option, get_config, handle_errors, open_store
+from monitor.clock import utcnow
 
 
 def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -20,7 +21,7 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
     from monitor.leader import STALE_AFTER
     from monitor.store import latest_poll_runs
 
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     with store.session() as session:
         runs = latest_poll_runs(session)
         states = {row.account_id: row for row in session.scalars(select(AccountStateRow))}

@@ -70,6 +70,7 @@ def _context(alert: OutgoingAlert, p: Mapping[str, Any] | None = None, locale: s
         "max_items": MAX_ITEMS,
         "url": safe_link(p.get("url")),
         "url_title": one_line(p.get("url_title") or t.gettext("Open the post"), 40),
+        "finding_url": safe_link(p.get("finding_url")),  # its page on the dashboard (web.public_url)
         "policy_section": p.get("policy_section") or "",
         "route": alert.route,
         "alert_id": alert.id,

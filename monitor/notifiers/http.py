@@ -8,13 +8,13 @@ URL and passed through `monitor.logs.redact`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from monitor import clock
 from monitor.logs import redact
 from monitor.notifiers import DeliveryError
 
@@ -59,21 +59,8 @@ def scrub(text: str, url: str) -> str:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds (RFC 9110: delay-seconds or an HTTP date), capped at an hour."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """Retry-After as seconds (a delay or an HTTP date), capped at an hour."""
+    return clock.parse_retry_after(value, now, cap=MAX_RETRY_AFTER)
 
 
 def post_json(

@@ -43,6 +43,8 @@ def _content(alert: OutgoingAlert, p: Mapping[str, Any] | None = None, locale: s
         "items": [one_line(item, ITEM_CHARS) for item in (p.get("items") or [])],
         "url": safe_link(p.get("url")),
         "url_title": one_line(p.get("url_title") or t.gettext("Open the post"), 40),
+        "finding_url": safe_link(p.get("finding_url")),  # its page on the dashboard (web.public_url)
+        "finding_link_title": t.gettext("Acknowledge or snooze"),
         "policy": one_line(p.get("policy_section") or "", FACT_CHARS),
         "policy_label": t.gettext("Policy:"),
         "locale": locale,
@@ -117,10 +119,9 @@ def _workflows(
         "body": body,
         "msteams": {"width": "Full"},
     }
-    if contents[0]["url"]:
-        card["actions"] = [
-            {"type": "Action.OpenUrl", "title": _url_title(contents), "url": contents[0]["url"]}
-        ]
+    actions = [{"type": "Action.OpenUrl", "title": title, "url": url} for title, url in _links(contents)]
+    if actions:
+        card["actions"] = actions
     return {
         "type": "message",
         "attachments": [
@@ -129,8 +130,14 @@ def _workflows(
     }
 
 
-def _url_title(contents: list[dict[str, Any]]) -> str:
-    return bilingual([c["url_title"] for c in contents], 80)
+def _links(contents: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(button title, address): the post, then the finding's page on the dashboard; titles in every
+    version's language, Welsh first."""
+    first = contents[0]
+    links = [(bilingual([c["url_title"] for c in contents], 80), first["url"])] if first["url"] else []
+    if first["finding_url"]:
+        links.append((bilingual([c["finding_link_title"] for c in contents], 80), first["finding_url"]))
+    return links
 
 
 def _workflow_blocks(
@@ -199,13 +206,11 @@ def _legacy(
         "title": markdown_escape(bilingual([c["title"] for c in contents], 250)),
         "sections": [_legacy_section(c, shown, text_limit, len(contents) > 1) for c in contents],
     }
-    if first["url"]:
+    links = _links(contents)
+    if links:
         card["potentialAction"] = [
-            {
-                "@type": "OpenUri",
-                "name": _url_title(contents),
-                "targets": [{"os": "default", "uri": first["url"]}],
-            }
+            {"@type": "OpenUri", "name": name, "targets": [{"os": "default", "uri": uri}]}
+            for name, uri in links
         ]
     return card
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
+
+from monitor.clock import as_utc
 
 ELLIPSIS = "…"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -81,7 +83,6 @@ def local_time(value: datetime | None, tz: tzinfo) -> str:
     """A time as people read it in alerts, notices and the digest: "Tue 24 Nov 2026 13:59 GMT"."""
     if value is None:
         return "-"
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     from monitor.i18n import local_time as babel_local_time
 
-    return babel_local_time(aware, tz, "en")
+    return babel_local_time(as_utc(value), tz, "en")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from monitor.clock import as_utc
 from monitor.sandbox.scenario import SAccount
 
 
@@ -86,7 +87,7 @@ def parse_time_param(value: str) -> datetime:
     if text.lstrip("-").isdigit():
         return datetime.fromtimestamp(int(text), UTC)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return as_utc(parsed)
 
 
 def cap(size: int, world_cap: int | None) -> int:

@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from connectors.specs import PLATFORM_NAMES
+from monitor.clock import as_utc, utcnow
 
 PLATFORMS = PLATFORM_NAMES
 CHANNELS = ("comment", "reply", "mention", "dm")
@@ -78,7 +79,7 @@ def parse_offset(value: Any) -> timedelta:
 def resolve_time(value: Any, now: datetime) -> datetime:
     """A scenario time: relative to `now`, or absolute ISO 8601 (naive means UTC)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return as_utc(value)
     text = str(value).strip()
     if text.lower() == "now" or text[:1] in "+-":
         return now + parse_offset(text)
@@ -86,7 +87,7 @@ def resolve_time(value: Any, now: datetime) -> datetime:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{value!r} is not a time (use -2h, -3d, +30m, now or ISO 8601)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return as_utc(parsed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,7 +549,7 @@ def load_scenario(name_or_path: str, now: datetime | None = None) -> World:
 
 
 def parse_scenario(text: str, source: str = "<scenario>", now: datetime | None = None) -> World:
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or utcnow()).astimezone(UTC)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -25,19 +25,26 @@ Admin endpoints (JSON in, JSON out; the server listens on loopback only):
     POST /_admin/profile    {account, name?, handle?, bio?, description?, avatar?, website?}
     POST /_admin/scheduled  {account, text, at}
     POST /_admin/failure    {account, mode | null, times?, retry_after?, only?, status?}
+    GET  /_admin/webhooks                  push subscriptions and the deliveries sent
+    POST /_admin/webhooks   {callback, app_secret, verify_token}   (Meta's App Dashboard step)
+
+Push (monitor/sandbox/hooks.py): `POST /{page-id|me}/subscribed_apps` and the WebSub hub at
+`POST /pubsubhubbub/subscribe`; new posts and comments are then delivered, signed.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.sandbox.graph_api import GraphApi
+from monitor.clock import utcnow
+from monitor.localhttp import LocalServer
+from monitor.sandbox.graph_api import GraphApi, GraphError
+from monitor.sandbox.hooks import SandboxHooks
 from monitor.sandbox.http import Request, Response
 from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure
 from monitor.sandbox.x_api import XApi
@@ -57,35 +64,29 @@ class SandboxServer:
         self.x = XApi(world)
         self.graph = GraphApi(world, dispatch=self.dispatch)
         self.youtube = YouTubeApi(world)
+        self.hooks = SandboxHooks()
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self._count = 0
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._local = LocalServer(_handler_for(self), host=host, port=port, name="socialmon-sandbox")
 
     @property
     def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        return self._local.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._local.url
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="socialmon-sandbox", daemon=True
-        )
-        self._thread.start()
+        self._local.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._local.httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self.hooks.close()
+        self._local.stop()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -106,6 +107,11 @@ class SandboxServer:
         """Answer one platform request, applying the account's failure mode first."""
         if request.path.startswith("/_admin/"):
             return self.admin(request)
+        if request.path.startswith("/pubsubhubbub/"):
+            status, text = self.hooks.hub_request(request.body, request.now)
+            return Response(status, text.encode(), {"content-type": "text/plain; charset=utf-8"})
+        if request.method == "POST" and request.path.rstrip("/").endswith("/subscribed_apps"):
+            return self._subscribed_apps(request)
         api = self.platform_of(request)
         with self.world.lock:
             account = api.account_for(request)
@@ -122,6 +128,26 @@ class SandboxServer:
                 self._spend(account, failure)
             body = response.encoded()
             response.body = body[: max(len(body) // 2, 1)]
+        return response
+
+    def _subscribed_apps(self, request: Request) -> Response:
+        """Install the app on a Page (or the token's own account, `/me`), as Graph does."""
+        _version, parts = self.graph.split(request)
+        token = self.graph._token(request)
+        with self.world.lock:
+            if parts and parts[0] == "me":
+                account = self.world.by_token(token)
+            else:
+                node = self.graph.find(parts[0]) if parts else None
+                account = node.account if node else None
+            if account is None or not token or account.token != token:
+                return GraphError(400, "(#200) Permissions error", 200).response()
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
+        fields = request.query.get("subscribed_fields") or form.get("subscribed_fields", "")
+        if not fields:
+            return GraphError(400, "(#100) The parameter subscribed_fields is required", 100).response()
+        response = Response(200, self.hooks.install(account, fields))
+        response.account = account
         return response
 
     @staticmethod
@@ -153,6 +179,8 @@ class SandboxServer:
         try:
             if request.method == "GET" and action == "state":
                 return Response(200, self.state())
+            if request.method == "GET" and action == "webhooks":
+                return Response(200, self.hooks.state())
             if request.method == "GET" and action == "requests":
                 since = request.int_param("since", 0)
                 with self.world.lock:
@@ -162,6 +190,15 @@ class SandboxServer:
             spec = json.loads(request.body or b"{}")
             if not isinstance(spec, dict):
                 raise ScenarioError("the body must be a JSON object")
+            if action == "webhooks":  # outside the world lock: it calls the callback
+                return Response(
+                    200,
+                    self.hooks.configure_meta(
+                        str(spec.get("callback", "")),
+                        str(spec.get("app_secret", "")),
+                        str(spec.get("verify_token", "")),
+                    ),
+                )
             with self.world.lock:
                 return self._admin_change(action, spec, request.now)
         except (ScenarioError, ValueError) as exc:
@@ -173,9 +210,11 @@ class SandboxServer:
         fields = {k: v for k, v in spec.items() if k != "account"}
         if action == "posts":
             post = world.add_post(account, fields, "post", now)
+            self.hooks.on_post(account, post, now)
             return Response(201, {"id": post.id, "ref": post.ref, "at": post.at.isoformat()})
         if action == "messages":
             message = world.add_message(account, fields, "message", now)
+            self.hooks.on_message(account, message, now)
             return Response(201, {"id": message.id, "ref": message.ref, "at": message.at.isoformat()})
         if action == "replies":
             target = account.message(world.find_ref(account, str(fields.pop("message", ""))))
@@ -247,7 +286,7 @@ def _handler_for(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 base_url=f"http://{self.headers.get('Host') or server.url.removeprefix('http://')}",
-                now=datetime.now(UTC),
+                now=utcnow(),
             )
             try:
                 response = server.dispatch(request)

@@ -8,6 +8,7 @@ from typing import Any
 from checks.base import CheckContext, Emergency, PollState
 from monitor.config import Account, Policy
 from monitor.models import Message, Post, ProfileSnapshot, Reply, ScheduledPost
+from monitor.tagging import tag_profile
 from monitor.worktime import WorkingTime
 
 # Wednesday 4 June 2025, 12:00 UTC (13:00 BST): a working day in term.
@@ -102,7 +103,7 @@ def profile(text: str, at: datetime | None = None, **overrides: Any) -> ProfileS
         "url": "https://x.com/DeptX",
     }
     data.update(overrides)
-    return ProfileSnapshot(**data)
+    return tag_profile(ProfileSnapshot(**data))  # as the poll stores it: with its language
 
 
 def scheduled(text: str = "Open day tomorrow!", **overrides: Any) -> ScheduledPost:

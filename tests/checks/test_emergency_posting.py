@@ -122,3 +122,39 @@ def test_a_post_in_the_declarations_own_second_counts() -> None:
         context(account(), emergency=declared, posts=[same_second], central_accounts=CENTRALS)
     )
     assert len(findings) == 1
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "x"])
+def test_information_in_a_comment_or_reply_during_an_emergency_is_a_breach(platform: str) -> None:
+    from check_factories import message, reply
+
+    acct = account(platform=platform)
+    asked = message("Is campus open?", "en", platform=platform, created_at=ago(hours=1))
+    info = reply(asked, "The library is closed until further notice.", "en", created_at=ago(minutes=30))
+    redirect = reply(asked, "Please follow @BangorUni for updates.", "en", created_at=ago(minutes=20))
+    before = reply(asked, "Yes, open as usual.", "en", created_at=ago(hours=3))
+    ctx = context(acct, replies=[before, info, redirect], emergency=DECLARED, central_accounts=CENTRALS)
+    findings = CHECK.evaluate(ctx)
+    assert [f.subject for f in findings] == [f"reply:{platform}:{info.native_id}"]
+    assert findings[0].severity == "critical" and findings[0].immediate
+    assert "closed until further notice" in findings[0].detail
+    assert CHECK.resolution_reason(context(acct), findings[0].subject) == "the emergency ended"
+
+
+def test_an_x_reply_stored_as_a_post_too_is_reported_once() -> None:
+    from check_factories import message, reply
+
+    asked = message("Is campus open?", "en", created_at=ago(hours=1))
+    answer = reply(asked, "Closed today.", "en", created_at=ago(minutes=30))
+    as_post = post("Closed today.", at=answer.created_at, native_id=answer.native_id, kind="reply")
+    ctx = context(posts=[as_post], replies=[answer], emergency=DECLARED, central_accounts=CENTRALS)
+    assert [f.subject for f in CHECK.evaluate(ctx)] == [f"post:x:{answer.native_id}"]
+
+
+def test_central_accounts_may_reply_during_an_emergency() -> None:
+    from check_factories import message, reply
+
+    asked = message("Is campus open?", "en", created_at=ago(hours=1))
+    answer = reply(asked, "Closed today.", "en", created_at=ago(minutes=5))
+    ctx = context(CENTRAL, replies=[answer], emergency=DECLARED)
+    assert CHECK.evaluate(ctx) == []

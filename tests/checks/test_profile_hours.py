@@ -5,7 +5,8 @@ from datetime import time
 import pytest
 from check_factories import account, context, profile
 
-from checks.profile_hours import ProfileHoursCheck, describe, parse_stated_hours
+from checks.profile_hours import ProfileHoursCheck
+from monitor.hours import describe, parse_stated_hours
 
 CHECK = ProfileHoursCheck()
 
@@ -104,13 +105,13 @@ BILINGUAL_OK = (
         (
             "24/7 registry, 24/7 profile",
             account(monitoring_hours="24/7", language={"mode": "exempt", "reason": "intl"}),
-            "We are here 24/7",
+            "Campus security: we are here 24/7",
             None,
         ),
         (
             "no registry hours: only presence is judged",
             account(monitoring_hours=None, language={"mode": "exempt", "reason": "intl"}),
-            "Monitored Mon-Sat 8am-8pm",
+            "Library news. Monitored Mon-Sat 8am-8pm",
             None,
         ),
     ],
@@ -127,3 +128,22 @@ def test_profile_hours_table(case: str, acct, text: str, problem: str | None) ->
 
 def test_no_profile_stored_is_no_finding() -> None:
     assert CHECK.evaluate(context(account(), profiles=[])) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Mon-Fri 9am-5pm https://bangor.ac.uk @BangorUni #Bangor", False),
+        ("Monitored Mon-Fri 9am-5pm. Llun-Gwener 9yb-5yh.", False),
+        ("Library news and help for students. Mon-Fri 9am-5pm", True),
+        ("Newyddion yr Ysgol Gerdd. Llun-Gwener 9yb-5yh", True),
+    ],
+)
+def test_a_profile_of_only_hours_links_and_handles_states_no_purpose(text: str, states: bool) -> None:
+    from checks.profile_hours import states_purpose
+
+    assert states_purpose(text) is states
+    findings = CHECK.evaluate(
+        context(account(language={"mode": "exempt", "reason": "intl"}), profiles=[profile(text)])
+    )
+    assert any("states no purpose" in f.detail for f in findings) is not states

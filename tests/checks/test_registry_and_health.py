@@ -71,7 +71,8 @@ def test_connector_health_table(case: str, poll: PollState | None, expected: boo
         (finding,) = findings
         assert finding.since == poll.failing_since + timedelta(hours=1)  # type: ignore[union-attr]
         assert finding.immediate and finding.severity == "high" and finding.subject == "poll"
-        assert "issue a new token" in finding.detail and "token expired" in finding.detail
+        assert "issue a new token" in finding.detail and "expired access" in finding.detail
+        assert "token expired" not in finding.detail  # the platform's error text is for operators
 
 
 def test_failure_tolerance_is_a_policy_setting() -> None:

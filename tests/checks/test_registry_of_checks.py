@@ -13,6 +13,7 @@ from connectors.specs import PLATFORM_NAMES
 CATALOGUE = [
     "cadence", "welsh-unanswered", "welsh-reply-language", "welsh-counterpart", "profile-hours",
     "emergency-posting", "video-captions", "response-time", "profile-changed", "registry", "connector-health",
+    "post-anomaly", "personal-data", "clickable", "access-review",
 ]  # fmt: skip
 SEVERITIES = {"info", "low", "warning", "high", "critical"}
 
@@ -51,6 +52,7 @@ def test_each_check_declares_what_the_catalogue_needs() -> None:
         "emergency-posting": "emergency",
         "profile-changed": "security",
         "connector-health": "operations",
+        "post-anomaly": "security",
     }
     assert get_check("emergency-posting").severity == "critical"
     assert get_check("profile-changed").severity == "high"

@@ -117,3 +117,85 @@ def test_resolution_reasons() -> None:
     )
     old = post("Old", "en", at=ago(days=20))
     assert "look-back" in CHECK.resolution_reason(context(posts=[old]), f"post:x:{old.native_id}")
+
+
+EN_TEXT = "Applications for the summer school close on Friday: read how to apply and what it costs."
+CY_TEXT = "Mae ceisiadau ar gyfer yr ysgol haf yn cau ddydd Gwener: darllenwch sut i wneud cais a'r gost."
+
+
+@pytest.mark.parametrize(
+    ("case", "english", "welsh", "gaps"),
+    [
+        (
+            "same link through its /cy/ variant, same media, similar length",
+            {"links": ("https://www.bangor.ac.uk/summer-school",), "media": ("m1",)},
+            {"links": ("https://bangor.ac.uk/cy/summer-school/",), "media": ("m2",)},
+            [],
+        ),
+        (
+            "?lang=cy variant",
+            {"links": ("https://bangor.ac.uk/a?id=3",)},
+            {"links": ("https://bangor.ac.uk/a?lang=cy&id=3",)},
+            [],
+        ),
+        (
+            "Welsh has no link",
+            {"links": ("https://bangor.ac.uk/summer-school",)},
+            {},
+            ["Welsh version has no link"],
+        ),
+        (
+            "Welsh links elsewhere",
+            {"links": ("https://bangor.ac.uk/summer-school",)},
+            {"links": ("https://www.eventbrite.co.uk/e/1",)},
+            ["Welsh version lacks the link to bangor.ac.uk/summer-school"],
+        ),
+        (
+            "Welsh has fewer media",
+            {"media": ("a", "b")},
+            {"media": ("c",)},
+            ["Welsh version has 1 image/video of the 2 in the original"],
+        ),
+        ("Diolch", {}, {"text": "Diolch"}, ["Welsh version is 7 % of the English length"]),
+    ],
+)
+def test_a_counterpart_must_be_of_a_similar_standard(
+    case: str, english: dict, welsh: dict, gaps: list[str]
+) -> None:  # type: ignore[type-arg]
+    en = post(english.pop("text", EN_TEXT), "en", **at(120), **english)
+    cy = post(welsh.pop("text", CY_TEXT), "cy", **at(115), **welsh)
+    findings = CHECK.evaluate(context(posts=[en, cy]))
+    if not gaps:
+        assert findings == [], case
+        return
+    assert [f.subject for f in findings] == [f"post:x:{en.native_id}"], case
+    assert findings[0].title == "Welsh version not of a similar standard"
+    for gap in gaps:
+        assert gap in findings[0].detail, (case, findings[0].detail)
+
+
+def test_counterpart_min_share_is_a_policy_setting() -> None:
+    from monitor.config import Policy
+
+    en = post(EN_TEXT, "en", **at(120))
+    cy = post("Ysgol haf: cau ddydd Gwener.", "cy", **at(115))
+    assert CHECK.evaluate(context(posts=[en, cy])) != []
+    assert CHECK.evaluate(context(posts=[en, cy], policy=Policy(counterpart_min_share=0.3))) == []
+
+
+def test_english_counterpart_on_the_english_pair_is_judged_too() -> None:
+    cy = post(CY_TEXT, "cy", account_id="dept-cy", links=("https://bangor.ac.uk/cy/x",), **at(120))
+    en = post("Summer school.", "en", account_id="dept-en", **at(118))
+    findings = CHECK.evaluate(context(CY_ACCOUNT, posts=[cy], pair=EN_ACCOUNT, pair_posts=[en]))
+    assert len(findings) == 1 and findings[0].severity == "low"
+    assert "English version has no link" in findings[0].detail
+    assert "English version is 15 % of the Welsh length" in findings[0].detail
+
+
+def test_a_link_to_the_same_site_marked_welsh_stands_for_the_welsh_page() -> None:
+    en = post(EN_TEXT, "en", links=("https://www.bangor.ac.uk/open-day",), **at(120))
+    cy = post(CY_TEXT, "cy", links=("https://www.bangor.ac.uk/cy/diwrnod-agored",), **at(115))
+    assert CHECK.evaluate(context(posts=[en, cy])) == []
+    slug_only = post(CY_TEXT, "cy", links=("https://www.bangor.ac.uk/diwrnod-agored",), **at(115))
+    (finding,) = CHECK.evaluate(context(posts=[en, slug_only]))
+    assert "lacks the link to bangor.ac.uk/open-day" in finding.detail

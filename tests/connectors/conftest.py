@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from monitor.config import Config, parse_config
+from monitor.localhttp import LocalServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "connectors"
 
@@ -146,13 +146,11 @@ class RecordingServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.local = LocalServer(Handler, name="recording-server")
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.local.url
 
     def add(
         self, method: str, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -163,12 +161,11 @@ class RecordingServer:
         return [s.path for s in self.seen]
 
     def start(self) -> RecordingServer:
-        self.thread.start()
+        self.local.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.local.stop()
 
 
 @pytest.fixture

@@ -311,12 +311,7 @@ def test_conversations_become_dms_and_page_answers_replies() -> None:
     )
     result = connector().fetch(account(), {}, NOW)
     [dm] = [m for m in result.messages if m.channel == "dm"]
-    assert (dm.native_id, dm.author_name, dm.is_enquiry, dm.conversation_id) == (
-        "m_1",
-        "Kun Liu",
-        True,
-        "t_587956915396498",
-    )
+    assert (dm.native_id, dm.author_name, dm.conversation_id) == ("m_1", "Kun Liu", "t_587956915396498")
     answer = next(r for r in result.replies if r.native_id == "m_2")
     assert answer.in_reply_to == "m_1"
     assert result.cursor["edges"] == {"scheduled_posts": "ok", "conversations": "ok"}

@@ -19,10 +19,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from monitor.localhttp import LocalServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +56,7 @@ class FakeX:
     reset_at: float | None = None  # answer 429 until this time.time()
     _next_id: int = 1_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalServer | None = None
 
     def user_id(self, handle: str) -> str:
         return str(100 + self.handles.index(handle))
@@ -69,7 +71,7 @@ class FakeX:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def start(self) -> FakeX:
         fake = self
@@ -81,16 +83,13 @@ class FakeX:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalServer(Handler, name="fake-x").start()
         return self
 
     def stop(self) -> None:
         self.release.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def requests_between(self, start: float, end: float) -> list[Hit]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from monitor.cli.common import open_store
 from monitor.cli.main import cli
 from monitor.config import load_config
 from monitor.store import Store, head_revision
+from tests.conftest import PG_URL, fresh_pg_database
 
 MINIMAL = """\
 database: "{url}"
@@ -33,18 +35,15 @@ def _config_file(tmp_path: Path, url: str) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_config(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+def db_config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     """A config naming an empty database (SQLite file, or a fresh PostgreSQL database)."""
     if request.param == "sqlite":
-        return _config_file(tmp_path, f"sqlite:///{tmp_path / 'sm.db'}")
-    from tests.conftest import PG_URL, _pg_store
-
+        yield _config_file(tmp_path, f"sqlite:///{tmp_path / 'sm.db'}")
+        return
     if not PG_URL:
         pytest.skip("SOCIALMON_TEST_PG_URL is not set (CI sets it; see .ci/run)")
-    stores = _pg_store()
-    store = next(stores)
-    request.addfinalizer(lambda: next(stores, None))
-    return _config_file(tmp_path, store.engine.url.render_as_string(hide_password=False))
+    with fresh_pg_database() as url:
+        yield _config_file(tmp_path, url)
 
 
 def _run(*args: str) -> tuple[int, str, str]:

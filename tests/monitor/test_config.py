@@ -666,3 +666,28 @@ def test_check_config_in_a_real_process(tmp_path: Path) -> None:
     # every unset variable is named in the one run, each where it is used (META_TOKEN twice)
     unset = re.findall(r"environment variable (\w+) is not set", bad.stderr)
     assert sorted(set(unset)) == sorted(ENV) and len(unset) == len(bad.stderr.splitlines()) == 8
+
+
+def test_second_wave_policy_keys_defaults_and_bad_values() -> None:
+    policy = parse_config(MINIMAL, env={}).policy
+    assert (policy.official_domains, policy.personal_data_patterns, policy.official_phone_numbers) == (
+        [],
+        [],
+        [],
+    )
+    assert (policy.clickable_min_share, policy.counterpart_min_share) == (0.5, 0.5)
+    assert policy.access_review == timedelta(days=180)
+    good = parse_config(
+        MINIMAL + "policy: {official_domains: [https://www.Bangor.ac.uk/], access_review: 90d}\n", env={}
+    )
+    assert good.policy.official_domains == ["bangor.ac.uk"] and good.policy.access_review == timedelta(
+        days=90
+    )
+    keys = 'official_domains: [bangor ac uk], personal_data_patterns: ["(x"], clickable_min_share: 2'
+    bad = MINIMAL + f"policy: {{{keys}}}\n"
+    with pytest.raises(ConfigError) as error:
+        parse_config(bad, "t.yaml", env={})
+    text = str(error.value)
+    assert "policy.official_domains[0]: 'bangor ac uk' is not a domain name" in text
+    assert "policy.personal_data_patterns[0]: '(x' is not a regular expression" in text
+    assert "policy.clickable_min_share" in text

@@ -129,6 +129,7 @@ def test_figures_per_account(store) -> None:
     assert en.parity_note == "counted across the pair with Ffiseg (facebook:222)"
     assert intl.parity is None and intl.parity_note == "exempt: audience outside Wales"
     assert central.median_reply == "1 h 00 min" and central.replies_counted == 3
+    assert (en.median_reply, en.replies_counted) == ("no replies", 0)  # never "0 min"
     assert central.open_by_check == {"welsh-unanswered": 2} and intl.open_by_check == {"cadence": 1}
     assert digest.open_by_check == {"cadence": 1, "welsh-unanswered": 2}
     assert {f.check for f in digest.new} == {"cadence", "welsh-unanswered"} and digest.new_total == 2
@@ -336,7 +337,7 @@ def test_reads_as_a_to_do_list_most_urgent_first_with_why_who_and_where(store) -
         add_finding(
             s, "welsh-counterpart", "physics-en", "post:x:2", "high", opened_at=NOW - timedelta(hours=3)
         )
-        # opened and resolved since the last digest: nothing to do, so after the open ones
+        # opened and resolved since the last digest: nothing to do, so listed as resolved only
         add_finding(
             s,
             "emergency-posting",
@@ -347,7 +348,8 @@ def test_reads_as_a_to_do_list_most_urgent_first_with_why_who_and_where(store) -
         # opened before the last digest and still open: listed, not only counted
         add_finding(s, "registry", "central", "registry", "warning", opened_at=NOW - timedelta(days=5))
     digest = build_digest(config(), store, NOW)
-    assert [f.check for f in digest.new] == ["welsh-counterpart", "cadence", "emergency-posting"]
+    assert [f.check for f in digest.new] == ["welsh-counterpart", "cadence"] and digest.new_total == 2
+    assert [f.check for f in digest.resolved] == ["emergency-posting"]
     assert [f.check for f in digest.still_open] == ["registry"] and digest.still_open_total == 1
     assert digest.new[0].policy_section == "Policy: a section"
     assert digest.new[0].manager == "physics.manager@uni.ac.uk"
@@ -389,3 +391,23 @@ def test_welsh_text_is_shown_intact_in_both_formats(store) -> None:
         "ŵyl" in html and "dŷ â gardd" in html and "&#" not in html.split("<body", 1)[1].replace("&#39;", "")
     )
     assert any("ŵyl" in item for item in summary_payload(digest)["items"])
+
+
+def test_clickable_share_is_a_column_of_the_account_table(store) -> None:
+    cfg = config()
+    cfg = cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"official_domains": ["uni.ac.uk"]})})
+    with store.session() as s:
+        for i, links in enumerate((["https://www.uni.ac.uk/a"], ["https://news.example/b"], [], [])):
+            s.add(
+                PostRow(
+                    platform="x", native_id=f"c{i}", account_id="central",
+                    created_at=NOW - timedelta(days=i + 1),
+                    text="t", language="en", kind="original", links=links, first_seen_at=NOW, updated_at=NOW,
+                )
+            )  # fmt: skip
+    digest = build_digest(cfg, store, NOW)
+    central = next(a for a in digest.accounts if a.account_id == "central")
+    assert (central.clickable_share, central.clickable_posts) == (0.25, 4)
+    assert "Links to our website: 25% of 4 posts in 30 days" in render_digest(digest, "text")
+    assert "Links to our website</th>" in render_digest(digest, "html")
+    assert build_digest(config(), store, NOW).accounts[0].clickable_share is None  # no official domains

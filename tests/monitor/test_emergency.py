@@ -140,6 +140,10 @@ def test_summary_counts_non_central_posts_and_is_sent_once(store: Store, config)
     summary = emergency_rows(store)[-1]
     assert summary.subject == "Emergency over: 1 non-central post(s) seen"
     assert "1 h 10 min" in summary.payload["text"] and "Dept Page" in summary.payload["text"]
+    # The finding is still open when the summary is written, but the checks that run next resolve it
+    # with "the emergency ended" (and notify that): the summary says the same, never "still open".
+    assert "(resolved: the emergency ended)" in summary.payload["text"]
+    assert "still open" not in summary.payload["text"]
 
 
 def test_summary_counts_queued_scheduled_posts_apart_from_posts(store: Store, config) -> None:  # type: ignore[no-untyped-def]

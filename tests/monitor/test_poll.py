@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 
 from connectors import get_connector
 from monitor import poll as poll_module
-from monitor.db import AccountStateRow, MessageRow, PollRunRow, PostRow, QuotaUsageRow, RateLimitRow, ReplyRow
+from monitor.db import (
+    AccountStateRow,
+    MessageRow,
+    PollRunRow,
+    PostRow,
+    ProfileSnapshotRow,
+    QuotaUsageRow,
+    RateLimitRow,
+    ReplyRow,
+)
 from monitor.poll import poll_account, poll_accounts, quota_day
 from monitor.store import Store, load_cursor
 from tests.connectors.conftest import SECRETS, RecordingServer, Sleeps, load, make_config
@@ -64,6 +73,10 @@ def test_poll_stores_records_cursor_and_poll_run_then_adds_nothing(any_store: St
         state = s.get(AccountStateRow, account.id)
         assert state is not None and state.last_ok_at == NOW and state.failing_since is None
         assert s.scalars(select(RateLimitRow)).all() == []  # no rate-limit headers in these recordings
+        # The poll tagged what the connector fetched: every post and message has a language label.
+        assert "en" in set(s.scalars(select(PostRow.language)))
+        assert "en" in set(s.scalars(select(MessageRow.language)))
+        assert s.scalars(select(ProfileSnapshotRow.language)).one() != "unknown"
 
     responses.mock.reset()
     stub_quiet_poll()
@@ -179,7 +192,7 @@ def test_poll_accounts_goes_on_after_a_failing_account(any_store: Store) -> None
     config = make_config()
     stub_first_poll(responses.mock)
     # The Graph accounts have no stub: `responses` refuses the connection, a transient error for them.
-    outcomes = poll_accounts(config, any_store, ["uni-fb", "uni-x"], now=NOW)
+    outcomes = poll_accounts(config, any_store, ["uni-fb", "uni-x"], now=NOW, sleep=Sleeps())
     assert [(o.account_id, o.status) for o in outcomes] == [("uni-fb", "transient"), ("uni-x", "ok")]
 
 

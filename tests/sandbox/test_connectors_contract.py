@@ -16,6 +16,7 @@ from connectors.base import AuthExpired
 from monitor.config import load_config
 from monitor.demo import write_config
 from monitor.sandbox import SandboxClient, SandboxServer
+from monitor.tagging import tag_result
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def config(demo: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def fetch(config, account_id: str, cursor: dict | None = None):  # type: ignore[no-untyped-def]
+    """What the poll has before it stores: the connector's records, tagged with their languages."""
     account = config.account(account_id)
-    return get_connector(account.platform, config).fetch(account, cursor or {}, datetime.now(UTC))
+    return tag_result(get_connector(account.platform, config).fetch(account, cursor or {}, datetime.now(UTC)))
 
 
 def test_x_profile_posts_mentions_dms_and_replies(config, demo: SandboxServer) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +52,8 @@ def test_facebook_page_comments_dms_and_scheduled(config) -> None:  # type: igno
     assert result.profile is not None and result.profile.name.startswith("Prifysgol Aberwen")
     assert {p.language for p in result.posts} == {"cy+en", "en"}
     channels = sorted(m.channel for m in result.messages)
-    assert channels == ["comment", "dm"]
-    assert [r.language for r in result.replies] == ["cy"]
+    assert channels == ["comment"] * 6 + ["dm"]  # the welcome question and five on the halls post
+    assert [r.language for r in result.replies] == ["cy", "cy"]
     assert result.scheduled == []  # read, and empty: the probe found the edge readable
     queued = fetch(config, "ysgol-busnes-facebook").scheduled
     assert queued is not None and len(queued) == 1 and queued[0].scheduled_for is not None
@@ -60,7 +62,7 @@ def test_facebook_page_comments_dms_and_scheduled(config) -> None:  # type: igno
 def test_instagram_media_comments_and_replies(config) -> None:  # type: ignore[no-untyped-def]
     result = fetch(config, "cerddoriaeth-instagram")
     assert result.profile is not None and result.profile.handle == "aberwenmusic"
-    assert len(result.posts) == 1 and result.messages[0].language == "cy"
+    assert len(result.posts) == 2 and result.messages[0].language == "cy"
     assert result.replies[0].in_reply_to == result.messages[0].native_id
 
 
