@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -115,23 +116,18 @@ class Pacer:
                 )
                 mode = f"emergency {emergency_id}" if emergency_id else "normal"
                 key = hashlib.sha1((mode + ",".join(sorted(slowed))).encode()).hexdigest()[:16]
+                english = _slowed_texts("en", self.config, plan, bool(emergency_id))
                 self.enqueue_alert(
                     session,
                     self.config,
                     emergency.OPERATIONS_ROUTE,
                     "operations",
                     "warning",
-                    f"Rate budget: {len(slowed)} account(s) polled less often than wanted",
-                    "The platforms' rate limits do not allow every account its polling interval"
-                    + (
-                        " during the emergency; non-central accounts were served first"
-                        if emergency_id
-                        else ""
-                    )
-                    + ".\nSlowed:\n"
-                    + plan.describe_slowed(self.config),
+                    english["subject"],
+                    english["text"],
                     now=now,
                     dedup_key=f"budget-slowed:{key}",
+                    localize=lambda locale: _slowed_texts(locale, self.config, plan, bool(emergency_id)),
                 )
         if slowed:
             log.warning("rate budget slows accounts", accounts=sorted(slowed))
@@ -203,3 +199,42 @@ def spread_starts(intervals: Mapping[str, timedelta], now: datetime) -> dict[str
         for i, account_id in enumerate(ids):
             starts[account_id] = now + timedelta(seconds=1) + interval * (i / len(ids))
     return starts
+
+
+def _slowed_texts(locale: str, config: Config, plan: budget.Plan, during_emergency: bool) -> dict[str, Any]:
+    """The rate-budget notice in `locale`: which accounts are polled less often than wanted."""
+    from monitor.i18n import translator
+
+    t = translator(locale)
+    subject = t.ngettext(
+        "Rate budget: %(num)s account polled less often than wanted",
+        "Rate budget: %(num)s accounts polled less often than wanted",
+        len(plan.slowed),
+    )
+    why = (
+        t.gettext(
+            "The platforms' rate limits do not allow every account its polling interval during the "
+            "emergency; non-central accounts were served first."
+        )
+        if during_emergency
+        else t.gettext("The platforms' rate limits do not allow every account its polling interval.")
+    )
+    lines = [
+        "- "
+        + t.gettext(
+            "%(account)s: every %(got)s instead of every %(wanted)s",
+            account=config.account(account_id).label(),
+            got=_interval(plan.intervals[account_id], t),
+            wanted=_interval(wanted, t),
+        )
+        for account_id, wanted in sorted(plan.slowed.items())
+    ]
+    text = "\n".join([why, t.gettext("Slowed:"), *lines])
+    return {"subject": subject, "title": subject, "text": text}
+
+
+def _interval(delta: timedelta, t: Any) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 120:
+        return t.gettext("%(minutes)s min", minutes=seconds // 60)
+    return t.gettext("%(seconds)s s", seconds=seconds)

@@ -304,29 +304,60 @@ def check_silence(
                 label = config.account(row.account_id).label()
             except KeyError:
                 label = row.account_id
+            english = _silence_texts("en", label, row.account_id, why)
             enqueue_alert(
                 session,
                 config,
                 route,
                 "operations",
                 "warning",
-                f"Webhook hints stopped for {label}: back to polling only",
-                f"{why}\nThe account is still polled on its schedule, so nothing is lost, but posts are "
-                "heard of at the polling interval, not within seconds. Run `socialmon hooks subscribe "
-                f"--account {row.account_id}` and `socialmon hooks status`.",
+                english["subject"],
+                english["text"],
                 now=now,
                 dedup_key=f"hooks-silent:{row.account_id}:{now:%Y%m%dT%H%M%S}",
+                localize=lambda locale, label=label, account=row.account_id, why=why: _silence_texts(
+                    locale, label, account, why
+                ),
             )
             log.warning("webhook hints stopped; the account falls back to polling", account=row.account_id)
     return newly
 
 
-def _silence_reason(session: Session, row: WebhookSubscriptionRow, now: datetime) -> str:
+def _silence_texts(locale: str, label: str, account_id: str, why: Silence) -> dict[str, Any]:
+    """The notice that an account's hints stopped, in `locale` (the commands stay as they are typed)."""
+    from monitor.i18n import translator
+
+    t = translator(locale)
+    kind, count, when = why
+    if kind == "lease":
+        reason = t.gettext("The WebSub lease ended at %(when)s UTC and was not renewed.", when=when)
+    else:
+        reason = t.ngettext(
+            "Polling found %(num)s new item made since the last hint (%(when)s UTC) that no hint announced.",
+            "Polling found %(num)s new items made since the last hint (%(when)s UTC) that no hint announced.",
+            count,
+            when=when,
+        )
+    text = t.gettext(
+        "The account is still polled on its schedule, so nothing is lost, but posts are heard of at the "
+        "polling interval, not within seconds. Run %(subscribe)s and %(status)s.",
+        subscribe=f"`socialmon hooks subscribe --account {account_id}`",
+        status="`socialmon hooks status`",
+    )
+    subject = t.gettext("Webhook hints stopped for %(account)s: back to polling only", account=label)
+    return {"subject": subject, "title": subject, "text": f"{reason}\n{text}"}
+
+
+# Why an account's hints count as stopped: ("lease", 0, when) or ("missed", items, since when).
+Silence = tuple[str, int, str]
+
+
+def _silence_reason(session: Session, row: WebhookSubscriptionRow, now: datetime) -> Silence | None:
     if row.kind == "websub" and row.lease_expires_at is not None and row.lease_expires_at <= now:
-        return f"The WebSub lease ended at {row.lease_expires_at:%Y-%m-%d %H:%M} UTC and was not renewed."
+        return ("lease", 0, f"{row.lease_expires_at:%Y-%m-%d %H:%M}")
     since = row.last_delivery_at or row.verified_at
     if since is None:
-        return ""
+        return None
     # Something the platform would have pushed, found by a poll well after the last hint.
     table: Any = MessageRow if row.platform == "instagram" else PostRow
     query = (
@@ -342,12 +373,8 @@ def _silence_reason(session: Session, row: WebhookSubscriptionRow, now: datetime
         query = query.where(MessageRow.channel.in_(("comment", "mention", "reply")))
     missed = int(session.scalar(query) or 0)
     if missed:
-        when = since.strftime("%Y-%m-%d %H:%M")
-        return (
-            f"Polling found {missed} new item(s) made since the last hint ({when} UTC) "
-            "that no hint announced."
-        )
-    return ""
+        return ("missed", missed, since.strftime("%Y-%m-%d %H:%M"))
+    return None
 
 
 def status(config: Config, store: Any, now: datetime) -> list[dict[str, Any]]:

@@ -254,6 +254,123 @@ def test_welsh_digest_email_and_card_have_no_english_outside_quotes(store, tmp_p
     assert "Postiad diwethaf:" in digest_text and "NEWYDD ERS Y CRYNODEB DIWETHAF" in digest_text
 
 
+WEB = """web:
+  public_url: https://socialmon.example.ac.uk/
+  auth: {mode: proxy}
+  roles: {a.person@uni.ac.uk: comms}"""
+
+
+def _add_second_wave_findings(store) -> None:
+    """Findings of the second-wave checks, in every triage state, and resolutions with figures."""
+    checks = {c.id: c for c in all_checks()}
+    with store.session() as s:
+        rows = []
+        for check, account, subject, title, detail in [
+            (
+                "post-anomaly",
+                "central",
+                "post:x:5",
+                None,
+                "Post of Tue 4 Mar 03:10 “WIN crypto now” is unlike "
+                "the account's normal posting: crypto, giveaway or log-in wording.",
+            ),
+            (
+                "personal-data",
+                "physics-en",
+                "post:facebook:7",
+                None,
+                "Post of Tue 4 Mar 10:00 carries a UK phone number (07•••••••89). Remove it or edit it out.",
+            ),
+            (
+                "clickable",
+                "physics-cy",
+                "account",
+                None,
+                "1 of the 10 posts of the last 30 days (10 %) link "
+                "to the university's web pages (uni.ac.uk); the policy setting asks for at least 50 %.",
+            ),
+            (
+                "access-review",
+                "central",
+                "access:left",
+                "Someone left the account: remove their access and change the password",
+                "Jane Jones left the named people (seen Mon 3 Mar 09:00).",
+            ),
+            (
+                "welsh-counterpart",
+                "physics-cy",
+                "post:facebook:8",
+                "Welsh version not of a similar standard",
+                "Post of Tue 4 Mar 11:00 “Diwrnod agored” has a Welsh version that is not of a similar "
+                "standard: it is much shorter. Give the Welsh version the same content.",
+            ),
+        ]:
+            row = add_finding(
+                s, check, account, subject, "high", title=title or checks[check].title, detail=detail
+            )
+            row.policy_section = checks[check].policy_section
+            rows.append(row)
+        rows[0].state, rows[0].state_by, rows[0].state_note = "acknowledged", "a.person@uni.ac.uk", "on it"
+        rows[1].state, rows[1].state_by = "snoozed", "a.person@uni.ac.uk"
+        rows[1].state_until = NOW + timedelta(days=3)
+        rows[2].state, rows[2].state_by, rows[2].state_note = "dismissed", "a.person@uni.ac.uk", "known"
+        rows[3].state, rows[3].state_by, rows[3].state_note = "dismissed", "a.person@uni.ac.uk", "known"
+        rows[3].state_until = NOW + timedelta(days=30)
+        for subject, reason in [
+            ("post:facebook:20", "older than the 7 days look-back: no longer tracked"),
+            ("post:facebook:21", "a reply in Welsh arrived (Tue 4 Mar 12:00)"),
+            ("post:facebook:22", "3 of 10 posts now link to the university's web pages"),
+        ]:
+            resolved = add_finding(
+                s,
+                "welsh-counterpart",
+                "physics-en",
+                subject,
+                "warning",
+                status="resolved",
+                resolved_at=NOW + timedelta(hours=12),
+                title=checks["welsh-counterpart"].title,
+            )
+            resolved.resolve_reason = reason
+            resolved.policy_section = checks["welsh-counterpart"].policy_section
+
+
+def test_second_wave_texts_in_welsh_have_no_english(store, tmp_path: Path) -> None:
+    """Triage lines and the quiet section, finding links, the clickable column, "no replies", the new
+    checks' titles, quotes and advice, and resolution reasons with figures: all Welsh."""
+    with SmtpSink(tmp_path / "mail") as sink, TeamsReceiver(tmp_path / "teams") as teams:
+        cfg = _config(
+            {"mail": email_channel(sink.port), "teams": teams_channel(teams.url)},
+            {
+                "digest": '{channels: [mail, teams], at: "08:30"}',
+                "alerts": "{channels: [mail, teams], min_severity: high}",
+            },
+            "locale: cy\n" + WEB,
+        )
+        _add_second_wave_findings(store)
+        send_digest_if_due(cfg, store, NOW)
+        send_digest_if_due(cfg, store, NOW + timedelta(days=1))
+        route_findings(cfg, store, NOW)
+        send_due(cfg, store, NOW + timedelta(days=1))
+    digest_mail = next(m for m in sink.messages if "Crynodeb" in m["Subject"])
+    text = digest_mail.get_body(("plain",)).get_content()
+    html = digest_mail.get_body(("html",)).get_content()
+    assert "WEDI'U DIYSTYRU A'U GOHIRIO" in text and "Gohiriwyd tan" in text and "Diystyrwyd gan" in text
+    assert "Cydnabuwyd gan a.person@uni.ac.uk" in text and "Dolenni i'n gwefan" in html
+    assert "dim atebion" in text and "yn hŷn na'r cyfnod edrych yn ôl o 7 diwrnod" in text
+    assert "daeth ateb yn Gymraeg" in text and "mae 3 o'r 10 postiad bellach" in text
+    alerts = [m for m in sink.messages if m is not digest_mail]
+    assert alerts and all("/findings/" in m.get_body(("plain",)).get_content() for m in alerts)
+    for mail in sink.messages:
+        for part in ("plain", "html"):
+            body = mail.get_body((part,)).get_content()
+            assert english_sentences(body, cfg) == [], (mail["Subject"], part)
+    for message in teams.messages:
+        card = message["attachments"][0]["content"]
+        assert english_sentences(_card_texts(card), cfg) == []
+        assert all("Acknowledge" not in a["title"] for a in card.get("actions", []))
+
+
 def test_the_check_finds_english_when_there_is_some(store, tmp_path: Path) -> None:
     """The no-English check above can fail: the same scenario in English is full of it."""
     with SmtpSink(tmp_path / "mail") as sink:
@@ -325,3 +442,29 @@ def test_digest_preview_follows_the_configured_locale(store, tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["digest", "--preview", "--format", "text", "--config", str(cfg_path)])
     assert result.exit_code == 0, result.output
     assert result.output.index("CYFRIFON") < result.output.index("ACCOUNTS")
+
+
+def test_operations_notices_of_webhooks_and_rate_budget_in_welsh() -> None:
+    """Notices the daemon writes itself (webhook hints stopped, accounts slowed by the rate budget)."""
+    from monitor.budget import Plan
+    from monitor.hooks.subscriptions import _silence_texts
+    from monitor.pacing import _slowed_texts
+
+    cfg = _config({"mail": email_channel(25)}, {"digest": '{channels: [mail], at: "08:30"}'}, "locale: cy")
+    plan = Plan(
+        intervals={"central": timedelta(minutes=10), "physics-en": timedelta(seconds=90)},
+        slowed={"central": timedelta(minutes=5), "physics-en": timedelta(seconds=60)},
+    )
+    notices = [
+        _silence_texts("cy", "Physics (facebook:111)", "physics-en", ("lease", 0, "2025-03-06 08:00")),
+        _silence_texts("cy", "Physics (facebook:111)", "physics-en", ("missed", 3, "2025-03-06 08:00")),
+        _slowed_texts("cy", cfg, plan, True),
+        _slowed_texts("cy", cfg, plan, False),
+    ]
+    for notice in notices:
+        assert english_sentences(f"{notice['subject']}\n{notice['text']}", cfg) == [], notice
+    assert "bob 10 munud yn lle bob 5 munud" in notices[2]["text"] and "90 eiliad" in notices[2]["text"]
+    english = _slowed_texts("en", cfg, plan, False)
+    assert english["subject"] == "Rate budget: 2 accounts polled less often than wanted"
+    assert "- University (x:prifysgol): every 10 min instead of every 5 min" in english["text"]
+    assert english_sentences(english["text"], cfg) != []  # the check above can fail
