@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "monitor.cli.sandbox_cmd:sandbox",
     "demo": "monitor.cli.demo_cmd:demo",
     "findings": "monitor.cli.findings_cmd:findings",
+    "web": "monitor.cli.web_cmd:web",
 }
 
 HELP: dict[str, str] = {
@@ -44,6 +45,7 @@ HELP: dict[str, str] = {
     "sandbox": "Run the local platform sandbox.",
     "demo": "Run the whole pipeline against the bundled sandbox.",
     "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
+    "web": "Serve the web dashboard (or hash a password for local sign-in).",
 }
 
 

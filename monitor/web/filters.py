@@ -1,0 +1,60 @@
+"""Template filters: times as people read them, in the configured time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jinja2 import Environment
+
+
+def _tz() -> Any:
+    from monitor.web.app import context
+
+    return context().config.tz
+
+
+def when(value: datetime | None) -> str:
+    from monitor.notifiers.text import local_time
+
+    return local_time(value, _tz()) if value else "-"
+
+
+def iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.isoformat(timespec="seconds")
+
+
+def local_input(value: datetime | None) -> str:
+    """A value for <input type="datetime-local">, in the configured zone."""
+    if value is None:
+        return ""
+    return value.astimezone(_tz()).strftime("%Y-%m-%dT%H:%M")
+
+
+def span(value: timedelta | None) -> str:
+    from monitor.web.i18n import _
+
+    if value is None:
+        return "-"
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(n)d min", n=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)d h %(m)d min", h=hours, m=minutes)
+    return _("%(d)d days", d=hours // 24)
+
+
+def web_link(value: str | None) -> str:
+    """Only http(s) links reach an href (a platform's text could hold `javascript:`)."""
+    from urllib.parse import urlsplit
+
+    text = (value or "").strip()
+    return text if urlsplit(text).scheme in {"http", "https"} else ""
+
+
+def install(env: Environment) -> None:
+    env.filters.update(when=when, iso=iso, local_input=local_input, span=span, web_link=web_link)
