@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from monitor.cli.common import config_option, fail, get_config, handle_errors, open_store
@@ -10,7 +12,9 @@ from monitor.cli.common import config_option, fail, get_config, handle_errors, o
 @click.group(invoke_without_command=True)
 @config_option
 @click.option("--host", default=None, help="Address to listen on (default: from web.listen, else 127.0.0.1).")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: from web.listen, else 8080).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: from web.listen, else 8080)."
+)
 @click.pass_context
 @handle_errors
 def web(ctx: click.Context, config_path: str | None, host: str | None, port: int | None) -> None:
@@ -24,17 +28,15 @@ def web(ctx: click.Context, config_path: str | None, host: str | None, port: int
     from monitor.web.app import create_app
     from monitor.web.server import WebServer
 
+    host = host or config.web.host
+    port = config.web.port if port is None else port
     try:
-        server = WebServer(
-            create_app(config, store), host or config.web.host, config.web.port if port is None else port
-        )
+        server = WebServer(create_app(config, store), host, port)
     except OSError as exc:
-        fail(f"web: cannot listen on {host or config.web.host}:{port if port is not None else config.web.port} ({exc.strerror})")
+        fail(f"web.listen: cannot listen on {host}:{port} ({exc.strerror})")
     click.echo(f"socialmon dashboard on {server.url} (Ctrl-C stops it)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 @web.command("hash-password")

@@ -274,7 +274,10 @@ def operations(session: Session, config: Config, now: datetime) -> Operations:
         .group_by(PollRunRow.account_id)
         .subquery()
     )
-    runs = {r.account_id: r for r in session.scalars(select(PollRunRow).join(newest, PollRunRow.id == newest.c.id))}
+    runs = {
+        r.account_id: r
+        for r in session.scalars(select(PollRunRow).join(newest, PollRunRow.id == newest.c.id))
+    }
     states = {s.account_id: s for s in session.scalars(select(AccountStateRow))}
     accounts = []
     for account in config.accounts:
@@ -310,10 +313,14 @@ def operations(session: Session, config: Config, now: datetime) -> Operations:
         session.expunge(row)
         row.last_error = redact(row.last_error or "")
     instances = list(session.scalars(select(InstanceRow).order_by(InstanceRow.started_at)))
-    leader = next((i.instance_id for i in instances if i.is_leader and now - i.heartbeat_at < STALE_AFTER), None)
+    leader = next(
+        (i.instance_id for i in instances if i.is_leader and now - i.heartbeat_at < STALE_AFTER), None
+    )
     return Operations(
         accounts=accounts,
-        rate_limits=list(session.scalars(select(RateLimitRow).order_by(RateLimitRow.platform, RateLimitRow.bucket))),
+        rate_limits=list(
+            session.scalars(select(RateLimitRow).order_by(RateLimitRow.platform, RateLimitRow.bucket))
+        ),
         quota=list(
             session.scalars(
                 select(QuotaUsageRow)
@@ -349,7 +356,9 @@ def open_counts_by_severity(session: Session) -> dict[str, int]:
     return {
         sev: int(count)
         for sev, count in session.execute(
-            select(FindingRow.severity, func.count()).where(FindingRow.status == "open").group_by(FindingRow.severity)
+            select(FindingRow.severity, func.count())
+            .where(FindingRow.status == "open")
+            .group_by(FindingRow.severity)
         )
     }
 

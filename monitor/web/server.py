@@ -22,6 +22,7 @@ class WebServer:
         # No proxy headers are trusted by waitress: identity comes only from `web.auth`'s own rule.
         self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="socialmon")
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def host(self) -> str:
@@ -38,7 +39,11 @@ class WebServer:
 
     def serve_forever(self) -> None:
         log.info("dashboard listening", url=self.url)
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError:
+            if not self._stopping.is_set():  # a closed socket is how a stop ends the loop
+                raise
 
     def start(self) -> WebServer:
         self._thread = threading.Thread(target=self.serve_forever, name="web", daemon=True)
@@ -46,7 +51,11 @@ class WebServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
+        """Close the listening socket and every connection, then the worker threads."""
+        self._stopping.set()
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.handle_close()
+        self._server.task_dispatcher.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

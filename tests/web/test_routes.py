@@ -8,9 +8,27 @@ import pytest
 from sqlalchemy import select
 
 from monitor.db import EmergencyRow, FindingRow
-from tests.web.web_support import FB_TOKEN, NOW, PASSWORD, ROLE_USERS, TEAMS_SECRET, csrf_token, password_hash, post_form, sign_in
+from tests.web.web_support import (
+    FB_TOKEN,
+    NOW,
+    PASSWORD,
+    ROLE_USERS,
+    TEAMS_SECRET,
+    csrf_token,
+    password_hash,
+    post_form,
+    sign_in,
+)
 
-PAGES = ["/", "/findings", "/findings/{high}", "/accounts/central-x", "/accounts/music-fb", "/emergency", "/operations"]
+PAGES = [
+    "/",
+    "/findings",
+    "/findings/{high}",
+    "/accounts/central-x",
+    "/accounts/music-fb",
+    "/emergency",
+    "/operations",
+]
 
 
 def pages(app: Any) -> list[str]:
@@ -60,15 +78,15 @@ def test_findings_list_filters_and_pages(local_app: Any) -> None:
     client = signed_in(local_app)
     ids = local_app.config["ids"]
     default = client.get("/findings").get_data(as_text=True)
-    assert f"/findings/{ids['high']}" in default and f"/findings/{ids['resolved']}\"" not in default
+    assert f"/findings/{ids['high']}" in default and f'/findings/{ids["resolved"]}"' not in default
     everything = client.get("/findings?status=all").get_data(as_text=True)
-    assert f"/findings/{ids['resolved']}\"" in everything
+    assert f'/findings/{ids["resolved"]}"' in everything
     by_check = client.get("/findings?check=welsh-counterpart").get_data(as_text=True)
-    assert f"/findings/{ids['counterpart']}\"" in by_check and f"/findings/{ids['high']}\"" not in by_check
+    assert f'/findings/{ids["counterpart"]}"' in by_check and f'/findings/{ids["high"]}"' not in by_check
     by_severity = client.get("/findings?severity=high").get_data(as_text=True)
-    assert f"/findings/{ids['high']}\"" in by_severity and f"/findings/{ids['warning']}\"" not in by_severity
+    assert f'/findings/{ids["high"]}"' in by_severity and f'/findings/{ids["warning"]}"' not in by_severity
     by_account = client.get("/findings?account=central-x").get_data(as_text=True)
-    assert f"/findings/{ids['counterpart']}\"" in by_account and f"/findings/{ids['high']}\"" not in by_account
+    assert f'/findings/{ids["counterpart"]}"' in by_account and f'/findings/{ids["high"]}"' not in by_account
     assert "Next page" not in default
     assert client.get("/findings?page=2").status_code == 200
 
@@ -166,7 +184,10 @@ def _do(app: Any, client: Any, action: str) -> Any:
 def _effect(app: Any, action: str) -> bool:
     fid = app.config["ids"]["high"]
     if action in ("acknowledge", "snooze", "dismiss"):
-        return _state(app, fid) == {"acknowledge": "acknowledged", "snooze": "snoozed", "dismiss": "dismissed"}[action]
+        return (
+            _state(app, fid)
+            == {"acknowledge": "acknowledged", "snooze": "snoozed", "dismiss": "dismissed"}[action]
+        )
     if action == "reopen":
         return _state(app, fid) == "none"
     rows = _emergencies(app)
@@ -209,7 +230,9 @@ def test_snooze_until_a_local_time_and_refusals(local_app: Any) -> None:
     assert ok.status_code == 303 and _state(local_app, fid) == "snoozed"
     with local_app.extensions["socialmon"].store.session() as s:
         until = s.get(FindingRow, fid).state_until
-    assert until is not None and until.isoformat().startswith("2026-12-07T09:00")  # Europe/London is UTC in December
+    assert until is not None and until.isoformat().startswith(
+        "2026-12-07T09:00"
+    )  # Europe/London is UTC in December
     no_reason = post_form(client, page, f"{page}/dismiss", {"reason": ""})
     assert no_reason.status_code == 303 and _state(local_app, fid) == "snoozed"
     assert "Choose why" in client.get(page).get_data(as_text=True)
@@ -323,7 +346,9 @@ def test_security_headers(local_app: Any) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
-    assert "<script" not in response.get_data(as_text=True) and "style=" not in response.get_data(as_text=True)
+    assert "<script" not in response.get_data(as_text=True) and "style=" not in response.get_data(
+        as_text=True
+    )
 
 
 def test_proxy_mode_believes_only_trusted_proxies(proxy_app: Any) -> None:

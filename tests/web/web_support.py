@@ -62,14 +62,18 @@ def config_text(db: Path, mode: str = "local", extra: str = "") -> str:
         )
         auth = f"    mode: local\n    users:\n{users}"
     else:
-        auth = "    mode: proxy\n    header: X-Forwarded-Email\n    trusted_proxies: [127.0.0.1, '10.0.0.0/8']"
+        auth = (
+            "    mode: proxy\n    header: X-Forwarded-Email\n    trusted_proxies: [127.0.0.1, '10.0.0.0/8']"
+        )
     roles = "\n".join(f"    {name}: {role}" for name, role in ROLE_USERS.items())
     return (
         f"database: sqlite:///{db}\n"
-        "service: {data_dir: " + str(db.parent) + "}\n"
+        "service: {data_dir: "
+        + str(db.parent)
+        + "}\n"
         + 'platforms: {facebook: {access_token: "${FB_TOKEN}"}}\n'
         + ACCOUNTS
-        + "alerts:\n  channels:\n    teams: {type: teams, url: \"${TEAMS_URL}\"}\n"
+        + 'alerts:\n  channels:\n    teams: {type: teams, url: "${TEAMS_URL}"}\n'
         + "  routes:\n    immediate: {channels: [teams]}\n"
         + f"web:\n  listen: 127.0.0.1:8080\n  auth:\n{auth}\n  roles:\n{roles}\n"
         + extra
@@ -107,7 +111,9 @@ def seed(store: Any) -> dict[str, int]:
         f3 = finding(3, check="welsh-counterpart", account_id="central-x", subject="post:x3")
         f4 = finding(4, status="resolved", resolved_at=NOW - timedelta(minutes=5))
         s.add_all([f1, f2, f3, f4])
-        for i, (lang, account) in enumerate([("cy", "central-cy-x"), ("en", "central-x"), ("cy+en", "music-fb")]):
+        for i, (lang, account) in enumerate(
+            [("cy", "central-cy-x"), ("en", "central-x"), ("cy+en", "music-fb")]
+        ):
             s.add(
                 PostRow(
                     platform="x" if account != "music-fb" else "facebook",
@@ -123,54 +129,95 @@ def seed(store: Any) -> dict[str, int]:
             )
         s.add(
             MessageRow(
-                platform="x", native_id="m1", account_id="central-x", channel="mention", author_name="Student",
-                created_at=NOW - timedelta(hours=6), text="Pryd mae'r diwrnod agored?", language="cy",
-                is_enquiry=True, first_seen_at=NOW,
+                platform="x",
+                native_id="m1",
+                account_id="central-x",
+                channel="mention",
+                author_name="Student",
+                created_at=NOW - timedelta(hours=6),
+                text="Pryd mae'r diwrnod agored?",
+                language="cy",
+                is_enquiry=True,
+                first_seen_at=NOW,
             )
         )
         s.add(
             ReplyRow(
-                platform="x", native_id="r1", account_id="central-x", created_at=NOW - timedelta(hours=5),
-                in_reply_to="m1", text="Dydd Sadwrn", language="cy", first_seen_at=NOW,
+                platform="x",
+                native_id="r1",
+                account_id="central-x",
+                created_at=NOW - timedelta(hours=5),
+                in_reply_to="m1",
+                text="Dydd Sadwrn",
+                language="cy",
+                first_seen_at=NOW,
             )
         )
-        for taken, name in ((NOW - timedelta(days=3), "Aberwen University"), (NOW - timedelta(hours=2), "Aberwen FREE CRYPTO")):
+        for taken, name in (
+            (NOW - timedelta(days=3), "Aberwen University"),
+            (NOW - timedelta(hours=2), "Aberwen FREE CRYPTO"),
+        ):
             s.add(
                 ProfileSnapshotRow(
-                    account_id="central-x", taken_at=taken, last_seen_at=taken, name=name, handle="AberwenUni",
+                    account_id="central-x",
+                    taken_at=taken,
+                    last_seen_at=taken,
+                    name=name,
+                    handle="AberwenUni",
                     text="Official account",
                 )
             )
-        s.add(AccountStateRow(account_id="central-x", last_poll_at=NOW - timedelta(minutes=3), last_status="ok"))
+        s.add(
+            AccountStateRow(account_id="central-x", last_poll_at=NOW - timedelta(minutes=3), last_status="ok")
+        )
         s.add(
             AccountStateRow(
-                account_id="music-fb", last_poll_at=NOW - timedelta(minutes=2), last_status="auth_expired",
+                account_id="music-fb",
+                last_poll_at=NOW - timedelta(minutes=2),
+                last_status="auth_expired",
                 failing_since=NOW - timedelta(hours=2),
             )
         )
         s.add(
             PollRunRow(
-                account_id="music-fb", started_at=NOW - timedelta(minutes=2), status="auth_expired",
+                account_id="music-fb",
+                started_at=NOW - timedelta(minutes=2),
+                status="auth_expired",
                 error=f"token {FB_TOKEN} expired",
             )
         )
         s.add(
             RateLimitRow(
-                platform="x", bucket="GET /2/users/:id/tweets", limit=900, remaining=850,
-                reset_at=NOW + timedelta(minutes=10), updated_at=NOW,
+                platform="x",
+                bucket="GET /2/users/:id/tweets",
+                limit=900,
+                remaining=850,
+                reset_at=NOW + timedelta(minutes=10),
+                updated_at=NOW,
             )
         )
         s.add(
             AlertRow(
-                route="immediate", channel="teams", reason="first", subject="Music: no post", status="failed",
-                attempts=5, created_at=NOW - timedelta(hours=1), next_attempt_at=NOW,
+                route="immediate",
+                channel="teams",
+                reason="first",
+                subject="Music: no post",
+                status="failed",
+                attempts=5,
+                created_at=NOW - timedelta(hours=1),
+                next_attempt_at=NOW,
                 last_error=f"HTTP 500 from {TEAMS_SECRET}",
             )
         )
         s.add(
             ScheduledPostRow(
-                platform="facebook", native_id="sch1", account_id="music-fb", scheduled_for=NOW + timedelta(hours=3),
-                text="Concert tonight", first_seen_at=NOW, last_seen_at=NOW,
+                platform="facebook",
+                native_id="sch1",
+                account_id="music-fb",
+                scheduled_for=NOW + timedelta(hours=3),
+                text="Concert tonight",
+                first_seen_at=NOW,
+                last_seen_at=NOW,
             )
         )
         s.add(InstanceRow(instance_id="host:1:abc", started_at=NOW, heartbeat_at=NOW, is_leader=True))
@@ -187,7 +234,8 @@ def csrf_token(html: str) -> str:
 def sign_in(client: Any, name: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     return client.post(
-        "/login", data={"name": name, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))}
+        "/login",
+        data={"name": name, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))},
     )
 
 
