@@ -286,7 +286,9 @@ def operations(session: Session, config: Config, now: datetime) -> Operations:
             {
                 "account": account,
                 "last_poll_at": run.started_at if run else (state.last_poll_at if state else None),
-                "status": "disabled" if not account.enabled else (run.status if run else None),
+                "status": "disabled"
+                if not account.enabled
+                else (run.status if run else (state.last_status if state else None)),
                 "error": redact(run.error or "") if run else "",
                 "next_poll_at": state.next_poll_at if state else None,
                 "failing_since": state.failing_since if state else None,
