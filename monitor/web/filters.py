@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
 
 def _tz() -> Any:
@@ -56,5 +57,35 @@ def web_link(value: str | None) -> str:
     return text if urlsplit(text).scheme in {"http", "https"} else ""
 
 
+# Page helpers as Python functions, not Jinja macros: the overview calls them thousands of times.
+# Each label is a literal `_()` call so that Babel extracts it.
+
+
+def time_tag(value: datetime | None) -> Markup:
+    if value is None:
+        return Markup("–")
+    return Markup(f'<time datetime="{iso(value)}">{escape(when(value))}</time>')
+
+
+def _severity_names() -> dict[str, str]:
+    """Translated once per request (the overview shows hundreds of badges)."""
+    from flask import g
+
+    from monitor.web.i18n import _
+
+    names: dict[str, str] | None = g.get("severity_names")
+    if names is None:
+        names = {"critical": _("critical"), "high": _("high"), "warning": _("warning"), "low": _("low"),
+                 "info": _("info")}  # fmt: skip
+        g.severity_names = names
+    return names
+
+
+def severity_tag(severity: str) -> Markup:
+    name = _severity_names().get(severity, severity)
+    return Markup(f'<span class="sev sev-{escape(severity)}">{escape(name)}</span>')
+
+
 def install(env: Environment) -> None:
     env.filters.update(when=when, iso=iso, local_input=local_input, span=span, web_link=web_link)
+    env.globals.update(time=time_tag, severity=severity_tag)

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from flask import g
+
 LANGUAGES = ("cy", "en", "cy+en")
 LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English", "cy+en": "Cymraeg + English"}
 DEFAULT_LANGUAGE = "en"
@@ -73,12 +75,11 @@ def default_language(config: Any) -> str:
 
 
 def _current() -> gettext.NullTranslations:
-    from flask import g, has_request_context
-
-    if has_request_context() and "translations" in g:
-        found: gettext.NullTranslations = g.translations
-        return found
-    return translations(DEFAULT_LANGUAGE)
+    try:
+        found: gettext.NullTranslations | None = g.get("translations")
+    except RuntimeError:  # outside a request (a CLI message, a test)
+        found = None
+    return found if found is not None else translations(DEFAULT_LANGUAGE)
 
 
 def gettext_(message: str, **variables: Any) -> str:
