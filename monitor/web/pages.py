@@ -148,22 +148,25 @@ def findings() -> str:
     if "status" not in request.args:
         chosen["status"] = "open"
     page = _page_number()
-    rows = triage.list_findings(
-        ctx.store,
-        status=chosen["status"] if chosen["status"] in ("open", "resolved") else None,
-        check=chosen["check"] or None,
-        account=chosen["account"] or None,
-        state=chosen["state"] if chosen["state"] in STATES else None,
-        severity=chosen["severity"] if chosen["severity"] in queries.SEVERITIES else None,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
-        now=ctx.clock(),
-    )
-    more = len(rows) > PAGE_SIZE
+    filters: dict[str, Any] = {
+        "status": chosen["status"] if chosen["status"] in ("open", "resolved") else None,
+        "check": chosen["check"] or None,
+        "account": chosen["account"] or None,
+        "state": chosen["state"] if chosen["state"] in STATES else None,
+        "severity": chosen["severity"] if chosen["severity"] in queries.SEVERITIES else None,
+    }
+    now = ctx.clock()
+    total = triage.count_findings(ctx.store, **filters, now=now)
+    pages_count = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages_count)
+    rows = triage.list_findings(ctx.store, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, now=now)
+    more = page < pages_count
     return render_template(
         "findings.html",
-        rows=rows[:PAGE_SIZE],
+        rows=rows,
         page=page,
+        pages_count=pages_count,
+        total=total,
         more=more,
         chosen=chosen,
         checks=sorted(REGISTRY),

@@ -88,6 +88,7 @@ def test_findings_list_filters_and_pages(local_app: Any) -> None:
     by_account = client.get("/findings?account=central-x").get_data(as_text=True)
     assert f'/findings/{ids["counterpart"]}"' in by_account and f'/findings/{ids["high"]}"' not in by_account
     assert "Next page" not in default
+    assert "3 findings" in default and "Page 1 of 1" in default
     assert client.get("/findings?page=2").status_code == 200
 
 
@@ -102,6 +103,8 @@ def test_findings_list_pages_past_fifty(local_app: Any) -> None:
     assert "Next page" in first and "Previous page" not in first
     second = client.get("/findings?page=2").get_data(as_text=True)
     assert "Previous page" in second and "Next page" not in second
+    assert "63 findings" in second and "Page 2 of 2" in second
+    assert "Page 2 of 2" in client.get("/findings?page=99").get_data(as_text=True)  # past the end: the last
 
 
 def test_finding_page_says_what_why_who_where(local_app: Any) -> None:
