@@ -51,11 +51,12 @@ class WebServer:
         return self
 
     def stop(self) -> None:
-        """Close the listening socket and every connection, then the worker threads."""
+        """Stop accepting, let requests in progress finish, then close every connection."""
         self._stopping.set()
-        for dispatcher in list(self._server._map.values()):
+        self._server.close()  # the listening socket: no new connections
+        self._server.task_dispatcher.shutdown()  # waits (up to 5 s) for requests being served
+        for dispatcher in list(self._server._map.values()):  # open connections and the trigger
             dispatcher.handle_close()
-        self._server.task_dispatcher.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -396,3 +396,20 @@ def test_language_choice_is_kept_in_the_session(local_app: Any) -> None:
     assert '<option value="cy+en" selected>' in client.get("/").get_data(as_text=True)
     post_form(client, "/", "/language", {"lang": "fr"})
     assert '<option value="cy+en" selected>' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["viewer", "comms", "oncall", "admin", None])
+def test_every_role_reads_every_page_and_no_role_reads_none(proxy_app: Any, role: str | None) -> None:
+    name = next((n for n, r in ROLE_USERS.items() if r == role), "stranger@example.ac.uk")
+    client = proxy_app.test_client()
+    for path in pages(proxy_app):
+        response = client.get(path, headers={"X-Forwarded-Email": name})
+        assert response.status_code == (200 if role else 403), (role, path)
+        html = response.get_data(as_text=True)
+        if role:  # the forms a role may not use are not shown
+            assert ("/acknowledge" in html) == (role != "viewer" and path.startswith("/findings/")), (
+                role,
+                path,
+            )
+            declare = "/emergency/declare" in html
+            assert declare == (role in ("oncall", "admin") and path == "/emergency"), (role, path)
