@@ -8,7 +8,9 @@ The store is bench/checks.py's synthetic university (500 accounts, a year of pos
 replies, profiles, account state), plus 10,000 findings (a fifth open; severities, checks and triage
 states mixed, with audit events) and a day of poll runs. The dashboard is served by waitress on
 loopback (as `socialmon web` serves it) and each page is fetched over HTTP with `requests`, signed in
-through the proxy header: 3 warm-up requests, then 40 timed ones. Prints median, p95 and worst per page.
+through the proxy header: 3 warm-up requests, then 40 timed ones. Prints median, p95 and worst per page,
+and the process CPU time per request (server and client: the figure that does not grow with the load
+other programs put on the machine), with the load average.
 Target: overview and findings list p95 <= 300 ms.
 """
 
@@ -145,8 +147,11 @@ def measure(label: str, url: str, accounts: int, days: int) -> dict[str, Any]:
         for name, path in pages.items():
             for _ in range(WARMUP):
                 timed(http, base + path)
+            cpu = time.process_time()
             samples = sorted(timed(http, base + path) * 1000 for _ in range(SAMPLES))
+            cpu_ms = (time.process_time() - cpu) * 1000 / SAMPLES
             results[name] = {
+                "cpu_ms": round(cpu_ms, 1),
                 "median_ms": round(statistics.median(samples), 1),
                 "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 1),
                 "max_ms": round(samples[-1], 1),
@@ -216,7 +221,10 @@ def main() -> None:
         )
         for name, figures in report["pages"].items():
             print(f"  {name:<40} median {figures['median_ms']:>7.1f} ms  p95 {figures['p95_ms']:>7.1f} ms  "
-                  f"max {figures['max_ms']:>7.1f} ms")  # fmt: skip
+                  f"max {figures['max_ms']:>7.1f} ms  cpu {figures['cpu_ms']:>6.1f} ms")  # fmt: skip
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
     for report in reports:
         for name in ("overview", "findings (open, page 1)"):
             if report["pages"][name]["p95_ms"] > 300:

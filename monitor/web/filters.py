@@ -10,9 +10,17 @@ from markupsafe import Markup, escape
 
 
 def _tz() -> Any:
+    from flask import g
+
     from monitor.web.app import context
 
-    return context().config.tz
+    try:
+        tz = g.get("tz")
+        if tz is None:
+            tz = g.tz = context().config.tz
+        return tz
+    except RuntimeError:  # outside a request
+        return context().config.tz
 
 
 def when(value: datetime | None) -> str:
@@ -86,6 +94,40 @@ def severity_tag(severity: str) -> Markup:
     return Markup(f'<span class="sev sev-{escape(severity)}">{escape(name)}</span>')
 
 
+def open_findings_cell(summary: Any, findings_url: str) -> Markup:
+    """The overview's open-findings cell: badges and counts, linked to that account's findings."""
+    from monitor.web.i18n import _
+    from monitor.web.queries import SEVERITIES
+
+    if not summary.open_total:
+        return Markup(escape(_("none")))
+    parts = [
+        f"{severity_tag(sev)} {summary.open_by_severity[sev]}"
+        for sev in SEVERITIES
+        if summary.open_by_severity.get(sev)
+    ]
+    href = f"{findings_url}?status=open&amp;account={escape(summary.account.id)}"
+    return Markup(f'<a href="{href}" class="sevs">{", ".join(parts)}</a>')
+
+
+def balance_cell(summary: Any) -> Markup:
+    """The overview's Welsh-this-week cell: the share, then the counts."""
+    from monitor.web.i18n import _
+
+    share = summary.welsh_share
+    if share is None:
+        return Markup(escape(_("no posts")))
+    counts = _(
+        "cy %(cy)d, en %(en)d, both %(both)d",
+        cy=summary.balance.get("cy", 0),
+        en=summary.balance.get("en", 0),
+        both=summary.balance.get("cy+en", 0),
+    )
+    return Markup(f'{share}% <span class="quiet">({escape(counts)})</span>')
+
+
 def install(env: Environment) -> None:
     env.filters.update(when=when, iso=iso, local_input=local_input, span=span, web_link=web_link)
-    env.globals.update(time=time_tag, severity=severity_tag)
+    env.globals.update(
+        time=time_tag, severity=severity_tag, open_findings_cell=open_findings_cell, balance_cell=balance_cell
+    )

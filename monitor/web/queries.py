@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from monitor.config import Account, Config
@@ -132,16 +132,47 @@ def overview(
             summary = summaries[state.account_id]
             summary.last_poll_at, summary.last_status = state.last_poll_at, state.last_status
             summary.failing_since = state.failing_since
-    quiet = [s for s in summaries.values() if s.last_post_at is None]
-    for summary in quiet:  # no post this week: one index lookup each for the newest
-        summary.last_post_at = session.scalar(
-            select(func.max(PostRow.created_at)).where(PostRow.account_id == summary.account.id)
-        )
+    quiet = [a for a, s in summaries.items() if s.last_post_at is None]
+    for newest_id, newest in _newest_posts(session, quiet):
+        summaries[newest_id].last_post_at = newest
     result = list(summaries.values())
     if severity:
         wanted = severity_at_least(severity)
         result = [s for s in result if any(s.open_by_severity.get(sev) for sev in wanted)]
     return result
+
+
+def _newest_posts(session: Session, account_ids: list[str]) -> list[tuple[str, datetime]]:
+    """The newest post of each account: one statement of per-account index lookups (max on
+    (account_id, created_at) reads one index entry), not a scan of the year."""
+    found: list[tuple[str, datetime]] = []
+    for chunk in _chunks(account_ids, 200):
+        if not chunk:
+            continue
+        lookups = [
+            select(
+                literal(account_id, String).label("account_id"),
+                select(func.max(PostRow.created_at))
+                .where(PostRow.account_id == account_id)
+                .scalar_subquery()
+                .label("newest"),
+            )
+            for account_id in chunk
+        ]
+        statement = union_all(*lookups) if len(lookups) > 1 else lookups[0]
+        for account_id, newest in session.execute(statement):
+            if newest is not None:
+                found.append((account_id, _aware(newest)))
+    return found
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A max() through a subquery loses the column type on SQLite: parse and mark UTC again."""
+    from datetime import UTC
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def units(config: Config) -> list[str]:

@@ -64,6 +64,24 @@ def test_overview_shows_accounts_findings_balance_and_health(local_app: Any) -> 
     assert "Communications" in html and "central" in html
 
 
+def test_overview_last_post_of_an_account_quiet_this_week(local_app: Any) -> None:
+    from datetime import timedelta
+
+    from monitor.db import PostRow
+
+    store = local_app.extensions["socialmon"].store
+    with store.session() as s:
+        s.query(PostRow).filter(PostRow.account_id == "music-fb").delete()
+        old = NOW - timedelta(days=20)
+        s.add(
+            PostRow(platform="facebook", native_id="old", account_id="music-fb", created_at=old,
+                    text="Old news", url="", language="en", first_seen_at=NOW, updated_at=NOW)
+        )  # fmt: skip
+    html = signed_in(local_app).get("/").get_data(as_text=True)
+    assert "Tue 10 Nov 2026 12:00 GMT" in html  # its newest post, from before this week
+    assert "no posts" in html  # and no Welsh share this week
+
+
 def test_overview_filters(local_app: Any) -> None:
     client = signed_in(local_app)
     arts = client.get("/?unit=Arts").get_data(as_text=True)
