@@ -22,12 +22,15 @@ DEFAULT_LANGUAGE = "en"
 DOMAIN = "messages"
 
 
+def catalogue_dir() -> str:
+    return str(resources.files("monitor.web") / "translations")
+
+
 @cache
 def translations_for(lang: str) -> gettext.NullTranslations:
     """The catalogue for one language (`cy` or `en`); null translations when there is none."""
-    directory = resources.files("monitor.web") / "translations"
     try:
-        return gettext.translation(DOMAIN, localedir=str(directory), languages=[lang])
+        return gettext.translation(DOMAIN, localedir=catalogue_dir(), languages=[lang])
     except OSError:  # no catalogue yet: the source text
         return gettext.NullTranslations()
 
