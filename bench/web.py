@@ -134,6 +134,7 @@ def measure(label: str, url: str, accounts: int, days: int) -> dict[str, Any]:
         some_finding = session.scalar(text("SELECT min(id) FROM findings WHERE status = 'open'"))
     pages = {
         "overview": "/",
+        "overview, all 500 on one page": "/?show=all",
         "overview, one platform and severity": "/?platform=x&severity=high",
         "findings (open, page 1)": "/findings",
         "findings (all, page 100)": "/findings?status=all&page=100",

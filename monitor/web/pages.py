@@ -16,6 +16,7 @@ from monitor.web.i18n import _
 pages = Blueprint("web", __name__)
 
 PAGE_SIZE = 50
+ACCOUNTS_PER_PAGE = 100  # the overview, worst first; `?show=all` lists every account on one page
 SNOOZE_CHOICES = ("1h", "4h", "1d", "3d", "7d")
 DISMISS_REASONS = ("false alarm", "accepted exception", "handled elsewhere")
 STATES = ("none", "acknowledged", "snoozed", "dismissed")
@@ -116,14 +117,23 @@ def overview() -> str:
     with ctx.store.session() as db:
         rows = queries.overview(db, ctx.config, now, unit=unit, platform=platform, severity=severity)
         totals = queries.open_counts_by_severity(db)
+    show_all = request.args.get("show") == "all"
+    pages_count = 1 if show_all else max(1, -(-len(rows) // ACCOUNTS_PER_PAGE))
+    page = min(_page_number(), pages_count)
+    shown = rows if show_all else rows[(page - 1) * ACCOUNTS_PER_PAGE : page * ACCOUNTS_PER_PAGE]
     return render_template(
         "overview.html",
-        rows=rows,
+        rows=shown,
+        total=len(rows),
+        page=page,
+        pages_count=pages_count,
+        show_all=show_all,
         totals=totals,
         severities=queries.SEVERITIES,
         units=queries.units(ctx.config),
         platforms=("x", "facebook", "instagram", "youtube"),
         chosen={"unit": unit, "platform": platform, "severity": severity},
+        query={k: v for k, v in {"unit": unit, "platform": platform, "severity": severity}.items() if v},
     )
 
 

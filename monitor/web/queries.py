@@ -139,7 +139,13 @@ def overview(
     if severity:
         wanted = severity_at_least(severity)
         result = [s for s in result if any(s.open_by_severity.get(sev) for sev in wanted)]
-    return result
+    return sorted(result, key=trouble_first)
+
+
+def trouble_first(summary: AccountSummary) -> tuple[Any, ...]:
+    """Accounts with the most serious open findings first, then failing polls, then by name."""
+    counts = tuple(-summary.open_by_severity.get(sev, 0) for sev in SEVERITIES)
+    return (*counts, summary.health != "failing", summary.account.name.lower(), summary.account.id)
 
 
 def _newest_posts(session: Session, account_ids: list[str]) -> list[tuple[str, datetime]]:

@@ -82,6 +82,41 @@ def test_overview_last_post_of_an_account_quiet_this_week(local_app: Any) -> Non
     assert "no posts" in html  # and no Welsh share this week
 
 
+def test_overview_puts_trouble_first_and_pages_a_hundred_accounts(local_app: Any, tmp_path: Any) -> None:
+    from monitor.web.app import create_app
+    from tests.web.web_support import config_text
+
+    html = signed_in(local_app).get("/").get_data(as_text=True)
+    # Music has the high finding: first; then Aberwen University (a warning); then the clean account.
+    assert (
+        html.index("/accounts/music-fb")
+        < html.index("/accounts/central-x")
+        < html.index("/accounts/central-cy-x")
+    )
+    assert "Page 1 of" not in html
+    many = "".join(
+        f"  - {{id: extra-{i}, platform: youtube, native_id: UC{i:05d}, name: Extra {i:03d}, unit: Arts,"
+        " language: {mode: bilingual}}\n"
+        for i in range(120)
+    )
+    text = config_text(tmp_path / "unused.db").replace("alerts:", many + "alerts:", 1)
+    assert "extra-119" in text
+    from monitor.config import parse_config
+    from tests.web.web_support import FB_TOKEN, NOW
+
+    config = parse_config(text, env={"TEAMS_URL": TEAMS_SECRET, "FB_TOKEN": FB_TOKEN})
+    app = create_app(config, local_app.extensions["socialmon"].store, clock=lambda: NOW, secret_key=b"k" * 32)
+    client = signed_in(app)
+    first = client.get("/").get_data(as_text=True)
+    assert "123 accounts" in first and "Page 1 of 2" in first and first.count('<th scope="row"') == 100
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second and second.count('<th scope="row"') == 23
+    everything = client.get("/?show=all").get_data(as_text=True)
+    assert everything.count('<th scope="row"') == 123 and "Page 1 of" not in everything
+    arts = client.get("/?unit=Arts&page=2").get_data(as_text=True)
+    assert "121 accounts" in arts and "unit=Arts" in arts  # the filter is kept across pages
+
+
 def test_overview_filters(local_app: Any) -> None:
     client = signed_in(local_app)
     arts = client.get("/?unit=Arts").get_data(as_text=True)
