@@ -201,10 +201,6 @@ def finding(finding_id: int) -> str:
         detail = triage.get_finding(ctx.store, finding_id, now=ctx.clock())
     except triage.TriageError:
         abort(404)
-    with ctx.store.session() as db:
-        row = queries.finding_row(db, finding_id)
-        if row is not None:
-            db.expunge(row)
     try:
         account = ctx.config.account(detail.account)
     except KeyError:
@@ -212,7 +208,6 @@ def finding(finding_id: int) -> str:
     return render_template(
         "finding.html",
         f=detail,
-        row=row,
         account=account,
         snooze_choices=SNOOZE_CHOICES,
         dismiss_reasons=DISMISS_REASONS,
@@ -223,7 +218,8 @@ def _back(finding_id: int) -> Response:
     return redirect(url_for("web.finding", finding_id=finding_id), code=303)
 
 
-def _act(finding_id: int, action: str, call: Any) -> Response:
+def _act(finding_id: int, action: str, call: Any, done: str) -> Response:
+    """Do one triage action for the signed-in person; say what happened on the finding's page."""
     from monitor import triage
 
     user = _require(action)
@@ -232,7 +228,7 @@ def _act(finding_id: int, action: str, call: Any) -> Response:
     except triage.TriageError as exc:
         flash(str(exc), "error")
     else:
-        flash(_("Done: %(action)s.", action=_(action)), "ok")
+        flash(done, "ok")
     return _back(finding_id)
 
 
@@ -249,6 +245,7 @@ def acknowledge(finding_id: int) -> Response:
         finding_id,
         "acknowledge",
         lambda user: triage.acknowledge(ctx.store, finding_id, by=user.name, note=_note(), now=ctx.clock()),
+        _("Acknowledged: repeat alerts stop."),
     )
 
 
@@ -285,6 +282,7 @@ def snooze(finding_id: int) -> Response:
         finding_id,
         "snooze",
         lambda _user: triage.snooze(ctx.store, finding_id, until=until, by=user.name, note=_note(), now=now),
+        _("Snoozed: no alerts, and out of the digest's to-do, until then."),
     )
 
 
@@ -311,6 +309,7 @@ def dismiss(finding_id: int) -> Response:
         finding_id,
         "dismiss",
         lambda _user: triage.dismiss(ctx.store, finding_id, reason=text, by=user.name, until=until, now=now),
+        _("Dismissed."),
     )
 
 
@@ -323,6 +322,7 @@ def reopen(finding_id: int) -> Response:
         finding_id,
         "reopen",
         lambda user: triage.reopen(ctx.store, finding_id, by=user.name, now=ctx.clock()),
+        _("Reopened: it alerts and nags again."),
     )
 
 

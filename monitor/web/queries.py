@@ -185,13 +185,6 @@ def units(config: Config) -> list[str]:
     return sorted({a.unit for a in config.accounts if a.unit})
 
 
-# --- one finding --------------------------------------------------------------------------------
-
-
-def finding_row(session: Session, finding_id: int) -> FindingRow | None:
-    return session.get(FindingRow, finding_id)
-
-
 # --- one account --------------------------------------------------------------------------------
 
 

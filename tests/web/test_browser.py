@@ -167,7 +167,7 @@ def test_dashboard_in_a_real_browser(
     driver.get(f"{base}/findings/{ids['high']}")
     driver.find_element(By.ID, "ack-note").send_keys("On it: checking with the Music office")
     keyboard_press(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/acknowledge'] button"))
-    assert "Done" in driver.find_element(By.CSS_SELECTOR, ".messages").text
+    assert "Acknowledged" in driver.find_element(By.CSS_SELECTOR, ".messages").text
     assert (
         "On it: checking with the Music office"
         in driver.find_element(By.ID, "history").find_element(By.XPATH, "..").text
