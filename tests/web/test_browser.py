@@ -193,6 +193,7 @@ def test_dashboard_in_a_real_browser(
         "account": "/accounts/central-x",
         "emergency": "/emergency",
         "operations": "/operations",
+        "not-found": "/accounts/no-such-account",
     }
     problems: dict[str, list[str]] = {}
     for width in (1280, 390):
