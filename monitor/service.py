@@ -146,6 +146,7 @@ class Service:
         self.is_leader = False
         self.abandoned_jobs: list[str] = []
         self.metrics_server: MetricsServer | None = None
+        self.web_server: Any = None  # monitor.web.server.WebServer while serving the dashboard
         self._checks_lock = threading.Lock()  # run_checks one at a time (findings lifecycle)
         self._digest_lock = threading.Lock()  # the cron and safety-net digest jobs never overlap
         self._state_lock = threading.Lock()
@@ -525,6 +526,13 @@ class Service:
         self.metrics_server = MetricsServer(self.metrics, self.healthy, svc.metrics_host, svc.metrics_port)
         self.metrics_server.start()
 
+    def start_web(self) -> None:
+        """The dashboard (monitor/web), in a thread beside the daemon, when the config has `web:`."""
+        if self.config.web is not None:
+            from monitor.web.server import start_for
+
+            self.web_server = start_for(self.config, self.store)
+
     def serve(self, leadership: Any) -> int:
         """Stand by until we lead, then work until stopped or the lead is lost; returns the exit code."""
         started = self.clock()
@@ -577,6 +585,8 @@ class Service:
         sign_off(self.store, self.instance_id)
         if self.metrics_server is not None:
             self.metrics_server.stop()
+        if self.web_server is not None:
+            self.web_server.stop()
 
     def request_stop(self) -> None:
         self.stopping.set()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import click
 
@@ -23,8 +25,17 @@ from monitor.cli.common import EXIT_FINDINGS, fail, handle_errors
     "--webhooks", is_flag=True, help="With --emergency-drill: the sandbox also pushes signed webhooks."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--web", "web", is_flag=True, help="Then leave the dashboard running on loopback over the demo data."
+)
+@click.option(
+    "--web-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="The dashboard's port (default: any free one).",
+)
 @handle_errors
-def demo(directory: str, drill: bool, webhooks: bool, as_json: bool) -> None:
+def demo(directory: str, drill: bool, webhooks: bool, as_json: bool, web: bool, web_port: int) -> None:
     """Run the whole pipeline on this machine against the bundled sandbox.
 
     No credentials and no network: the sandbox, a mail sink and a Teams receiver listen on
@@ -52,7 +63,38 @@ def demo(directory: str, drill: bool, webhooks: bool, as_json: bool) -> None:
         result = run_demo(directory)
     except DemoError as exc:
         fail(str(exc))
+    if web:
+        _serve_dashboard(result, as_json, web_port)
+        return
     if as_json:
         click.echo(json.dumps(result.to_json()))
     else:
         click.echo(format_summary(result))
+
+
+def _serve_dashboard(result: Any, as_json: bool, port: int) -> None:
+    """Print the summary with the dashboard's address and login, then serve until Ctrl-C."""
+    import threading
+
+    from monitor.demo import format_summary
+    from monitor.web.demo import start_demo_dashboard
+
+    try:
+        dashboard = start_demo_dashboard(result.config_path, port)
+    except OSError as exc:
+        fail(f"--web-port: cannot listen on 127.0.0.1:{port} ({exc.strerror})")
+    if as_json:
+        click.echo(json.dumps({**result.to_json(), "web": dashboard.to_json()}))
+    else:
+        click.echo(format_summary(result))
+        click.echo(
+            f"\nDashboard: {dashboard.url}\nSign in as {dashboard.user} with password {dashboard.password} "
+            "(made for this run). Ctrl-C stops it."
+        )
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dashboard.stop()

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "findings": "monitor.cli.findings_cmd:findings",
     "hooks": "monitor.cli.hooks_cmd:hooks",
     "accounts": "monitor.cli.accounts_cmd:accounts",
+    "web": "monitor.cli.web_cmd:web",
 }
 
 HELP: dict[str, str] = {
@@ -50,6 +51,7 @@ HELP: dict[str, str] = {
     "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
     "hooks": "Subscribe accounts to platform webhooks and show whether pushes arrive.",
     "accounts": "Account commands: confirm an access review.",
+    "web": "Serve the web dashboard (or hash a password for local sign-in).",
 }
 
 

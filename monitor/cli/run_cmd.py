@@ -56,6 +56,10 @@ def run(config_path: str | None, once: bool, as_json: bool) -> None:
     except OSError as exc:
         svc = config.service
         fail(f"service.metrics_port: cannot listen on {svc.metrics_host}:{svc.metrics_port} ({exc.strerror})")
+    try:
+        service.start_web()
+    except OSError as exc:
+        fail(f"web.listen: cannot listen on {config.web.listen if config.web else ''} ({exc.strerror})")
     code = service.serve(leadership)
     if service.abandoned_jobs:
         # Jobs past the stop deadline hold threads the interpreter would wait for; their

@@ -29,7 +29,7 @@ from monitor.texts import CHECK_ADVICE
 ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIR / "cy" / "LC_MESSAGES" / "socialmon.po"
 MO = PO.with_suffix(".mo")
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 COUNTERPART = "Language Policy - “messages must be posted in both languages simultaneously and to a similar standard in both content and style”"  # noqa: E501
 # What welsh-counterpart writes: generated English around a quoted post.
