@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.clock import as_utc, human_duration, utcnow
 from monitor.config import Account, Config, PairedLanguage
+from monitor.credentials import cannot_see
 from monitor.db import (
     AccountStateRow,
     EmergencyRow,
@@ -125,6 +126,7 @@ class Digest:
     # Open findings snoozed or dismissed: out of the to-do, listed briefly so none disappears silently.
     quiet: list[FindingLine] = field(default_factory=list)
     quiet_total: int = 0
+    cannot_see: list[str] = field(default_factory=list)  # "queued posts unknown for: ..."
 
     @property
     def open_total(self) -> int:
@@ -219,6 +221,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime) -> 
     digest.still_open, digest.still_open_total = _still_open(session, config, since)
     digest.quiet, digest.quiet_total = _quiet(session, config)
     digest.emergencies = _emergencies(session, config, since, now)
+    digest.cannot_see = cannot_see(session, config)
     return digest
 
 

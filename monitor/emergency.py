@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from monitor.clock import utcnow
 from monitor.config import Config
+from monitor.credentials import cannot_see
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.logs import get_logger
 from monitor.notifiers.text import local_time
@@ -260,6 +261,7 @@ def start_notice(session: Session, config: Config, row: EmergencyRow, extra: str
             lines.append(f"- ... and {len(queued) - 50} more")
     else:
         lines += ["", "No scheduled posts are known to be queued on non-central accounts."]
+    lines += _cannot_see_lines(session, config)
     if extra:
         lines += ["", extra]
     lines += ["", "End the emergency with: socialmon emergency stop"]
@@ -272,6 +274,12 @@ def _summary_state(finding: FindingRow) -> str:
     if finding.status == "open" or finding.resolve_reason == "the emergency ended":
         return "resolved: the emergency ended"
     return f"resolved: {finding.resolve_reason}" if finding.resolve_reason else "resolved"
+
+
+def _cannot_see_lines(session: Session, config: Config) -> list[str]:
+    """The notice's "what socialmon cannot see" section (empty when it sees everything it watches)."""
+    blind = cannot_see(session, config, non_central_ids(config))
+    return ["", "What socialmon cannot see:", *(f"- {line}" for line in blind)] if blind else []
 
 
 def _summary_finding_lines(config: Config, findings: list[FindingRow]) -> list[str]:
@@ -323,6 +331,7 @@ def summary_notice(session: Session, config: Config, row: EmergencyRow) -> tuple
     if queued:
         lines += [f"Scheduled posts found queued on non-central accounts: {len(queued)}."]
         lines += _summary_finding_lines(config, queued)
+    lines += _cannot_see_lines(session, config)
     lines += [
         f"Alerts delivered on the emergency route while it ran: {alerts_sent or 0}.",
         "",

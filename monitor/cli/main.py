@@ -48,7 +48,7 @@ HELP: dict[str, str] = {
     "demo": "Run the whole pipeline against the bundled sandbox.",
     "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
     "hooks": "Subscribe accounts to platform webhooks and show whether pushes arrive.",
-    "accounts": "Account commands: confirm an access review.",
+    "accounts": "Verify credentials, authorize X tokens, discover accounts, confirm access reviews.",
     "web": "Serve the web dashboard (or hash a password for local sign-in).",
 }
 
