@@ -129,6 +129,10 @@ class Graph:
         if not data.get("is_valid"):
             error = data.get("error") if isinstance(data.get("error"), dict) else {}
             problem = redact(str(error.get("message") or "the token is not valid"))
+        targets: dict[str, tuple[str, ...]] = {}
+        for item in data.get("granular_scopes") or ():
+            if isinstance(item, dict) and item.get("scope") and isinstance(item.get("target_ids"), list):
+                targets[str(item["scope"])] = tuple(str(t) for t in item["target_ids"])
         return CredentialFacts(
             valid=bool(data.get("is_valid")),
             expires_at=_epoch(data.get("expires_at")),
@@ -136,6 +140,7 @@ class Graph:
             scopes=scopes,
             kind=str(data.get("type") or ""),
             problem=problem,
+            targets=targets,
         )
 
     def node(self, ref: str, token: str, *, with_token: bool) -> GraphNode | str:
@@ -231,11 +236,18 @@ def meta_verify(
         verification.config_hint = f'native_id: "{node.id}"'
     for feature, needed in spec.permissions.items():
         missing = [p for p in needed if p not in facts.scopes]
+        elsewhere = [p for p in needed if p in facts.scopes and not facts.grants(p, node.id)]
         if missing:
             coverage[feature] = Coverage(
                 False,
                 f"the token lacks {', '.join(missing)}",
                 f"grant {', '.join(missing)} {META_FIX_WHERE}",
+            )
+        elif elsewhere:  # granted, but for other Pages (granular_scopes)
+            coverage[feature] = Coverage(
+                False,
+                f"the token's {', '.join(elsewhere)} does not cover this account ({node.id})",
+                f"grant {', '.join(elsewhere)} for this asset too {META_FIX_WHERE}",
             )
         else:
             coverage[feature] = Coverage(True)

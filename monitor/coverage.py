@@ -7,6 +7,7 @@ Neutral records: connectors produce them from platform answers (platform JSON ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,15 @@ class CredentialFacts:
     scopes: tuple[str, ...] = ()
     kind: str = ""  # "PAGE", "SYSTEM_USER", "USER", "APP", "oauth2-user", "api-key"
     problem: str = ""  # why it is not valid, in words
+    # Meta's granular_scopes: scope -> the ids (Pages, IG accounts) it is granted for; a scope
+    # absent here applies to every asset the token reaches.
+    targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def grants(self, scope: str, target: str) -> bool:
+        if scope not in self.scopes:
+            return False
+        ids = self.targets.get(scope)
+        return ids is None or target in ids
 
 
 @dataclass

@@ -581,7 +581,9 @@ class GraphApi:
             "issued_at": int((now - timedelta(days=1)).timestamp()),
             "scopes": scopes,
             "granular_scopes": [
-                {"scope": s, "target_ids": targets} for s in scopes if s.startswith(("pages_", "instagram_"))
+                {"scope": s, "target_ids": self._targets(system_user, s, targets)}
+                for s in scopes
+                if s.startswith(("pages_", "instagram_"))
             ],
             "user_id": "100000000000002",
         }
@@ -594,6 +596,12 @@ class GraphApi:
                 "subcode": 463,
             }
         return data
+
+    def _targets(self, system_user: Any, scope: str, default: list[str]) -> list[str]:
+        """The ids a scope is granted for (a system user's `granular` in the scenario narrows it)."""
+        if system_user is None or not system_user.granular or scope not in system_user.granular:
+            return default
+        return [self.world.account(key).native_id for key in system_user.granular[scope]]
 
     def _require_permission(self, request: Request, object_id: str, edge: str) -> None:
         """A token without the edge's permission is refused, as Graph refuses it."""

@@ -48,6 +48,7 @@ class SystemUser:
     pages: list[str]  # account keys
     scopes: list[str]
     expires: datetime | None = None
+    granular: dict[str, list[str]] | None = None  # scope -> account keys it covers (default: all pages)
 
 
 @dataclass

@@ -395,6 +395,9 @@ class World:
             expires=_time(spec["expires"], self.loaded_at, f"{where}.expires")
             if spec.get("expires")
             else None,
+            granular={str(k): [str(v) for v in vs] for k, vs in spec["granular"].items()}
+            if isinstance(spec.get("granular"), dict)
+            else None,
         )
         self.system_users.append(user)
         return user

@@ -300,3 +300,15 @@ def test_the_daemon_checks_credentials_and_discovers_daily(tmp_path: Path) -> No
         assert states["uni-fb"].expires_at is not None  # the system user's 20 days
         assert ("facebook", "100000000000103") in {(f.platform, f.native_id) for f in found}
     assert timedelta(hours=24) == CREDENTIALS_INTERVAL
+
+
+def test_a_permission_granted_for_other_pages_only_is_not_coverage(tmp_path: Path) -> None:
+    with accounts_rig(tmp_path) as (server, _config, path, _store):
+        # The system user may manage posts on the Sport Page only (granular_scopes target_ids).
+        server.world.system_users[0].granular = {"pages_manage_posts": ["sport-fb"]}
+        code, out, _ = invoke("accounts", "verify", "-c", str(path), "--json", "--account", "uni-fb")
+    (uni,) = map(json.loads, out.splitlines())
+    queue = uni["coverage"]["scheduled_posts"]
+    assert code == 1 and queue["ok"] is False
+    assert "does not cover this account (100000000000101)" in queue["reason"]
+    assert "pages_manage_posts for this asset too" in queue["fix"]
