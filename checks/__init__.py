@@ -29,6 +29,8 @@ REGISTRY: dict[str, str] = {
     "personal-data": "checks.personal_data:PersonalDataCheck",
     "clickable": "checks.clickable:ClickableCheck",
     "access-review": "checks.access_review:AccessReviewCheck",
+    "coverage": "checks.coverage:CoverageCheck",
+    "credential-expiry": "checks.credential_expiry:CredentialExpiryCheck",
 }
 
 

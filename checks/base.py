@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from monitor.config import Account, Policy
+from monitor.coverage import CoverageGap, CredentialState, DiscoveredAccount
 from monitor.models import Finding, Message, Post, ProfileSnapshot, Reply, ScheduledPost, Severity
 from monitor.worktime import WorkingTime
 
@@ -94,6 +95,10 @@ class CheckContext:
     central_accounts: tuple[Account, ...] = ()
     history: PostingHistory | None = None  # post-anomaly, clickable
     access: AccessState | None = None  # access-review
+    # credentials and coverage (issue 15)
+    coverage_gaps: tuple[CoverageGap, ...] = ()  # features the latest poll could not read
+    credential: CredentialState | None = None  # what `accounts verify` / a refresh last learnt
+    unregistered: tuple[DiscoveredAccount, ...] = ()  # seen by the credentials, not in the registry
 
     @property
     def cadence(self) -> timedelta:

@@ -12,6 +12,7 @@ from checks.base import Check, CheckContext, when
 from monitor.models import Finding
 
 SUBJECT = "poll"
+CREDENTIAL = "credential"
 
 _OPERATORS = "the monitor's operators must"
 _KIND_ADVICE = {
@@ -44,6 +45,30 @@ class ConnectorHealthCheck(Check):
     route = "operations"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
+        return self._polling(ctx) + self._credential(ctx)
+
+    def _credential(self, ctx: CheckContext) -> list[Finding]:
+        """An expired credential, or a refresh the platform refused for good (with the fix)."""
+        credential = ctx.credential
+        if credential is None:
+            return []
+        if credential.refresh_failed:
+            detail = f"The user token can no longer be refreshed: {credential.refresh_failed}."
+            return [
+                self.finding(ctx, CREDENTIAL, credential.checked_at, detail, title="Token refresh failed")
+            ]
+        expired = [
+            t for t in (credential.expires_at, credential.data_access_expires_at) if t and t <= ctx.now
+        ]
+        if expired:
+            detail = (
+                f"The access token expired {when(min(expired), ctx)}: socialmon cannot read this account. "
+                "Issue a new token, update the configuration and run `socialmon accounts verify`."
+            )
+            return [self.finding(ctx, CREDENTIAL, min(expired), detail, title="Access token expired")]
+        return []
+
+    def _polling(self, ctx: CheckContext) -> list[Finding]:
         poll = ctx.poll
         if poll is None or poll.failing_since is None:
             return []
@@ -64,6 +89,8 @@ class ConnectorHealthCheck(Check):
         return [self.finding(ctx, SUBJECT, due, detail)]
 
     def resolution_reason(self, ctx: CheckContext, subject: str) -> str:
+        if subject == CREDENTIAL:
+            return "the credential works again"
         if ctx.poll is not None and ctx.poll.failing_since is None:
             return "polling works again"
         return "condition no longer holds"

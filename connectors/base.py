@@ -22,6 +22,7 @@ from tenacity.wait import wait_exponential_jitter
 from connectors.specs import PlatformSpec
 from monitor.clock import as_utc
 from monitor.config import Account, Config
+from monitor.coverage import DiscoveredAccount, TokenGrant, Verification
 from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
 from monitor.seams import ErrorKind
@@ -129,6 +130,12 @@ class PollContext:
     quota_units: int = 0
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    gaps: list[tuple[str, str, str]] = field(default_factory=list)  # (feature, reason, fix)
+
+    def cannot_read(self, feature: str, reason: str, fix: str) -> None:
+        """A feature this poll could not read: a warning now, a `coverage` finding later."""
+        self.warnings.append(f"{self.account.platform} {feature}: {reason}")
+        self.gaps.append((feature, reason, fix))
 
     def note_rate_limits(self, limits: list[RateLimit]) -> None:
         for limit in limits:
@@ -148,6 +155,7 @@ class PollContext:
             quota_units=self.quota_units,
             rate_limits=list(self.rate_limits.values()),
             warnings=list(self.warnings),
+            gaps=list(self.gaps),
             **fields,
         )
 
@@ -184,6 +192,19 @@ class BaseConnector(Generic[SettingsT]):
     def credential(self, account: Account) -> str | None:
         """The account's own credential (`spec.credential`) when it has one, else the platform's."""
         return token_for(account, self.spec.credential, getattr(self.settings, self.spec.credential))
+
+    def verify(
+        self, account: Account, now: datetime, *, grant: TokenGrant | None = None, grant_problem: str = ""
+    ) -> Verification:
+        """What the platform says about the account's credential and what each feature needs
+        (`accounts verify`); `grant` is the account's stored OAuth user grant, if any."""
+        raise NotImplementedError
+
+    def discover(self) -> list[DiscoveredAccount]:
+        """The accounts the configured credential can see (`accounts discover`)."""
+        return []
+
+    discovery_note: ClassVar[str] = ""  # why discovery lists nothing on this platform, if so
 
     def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
         sleep = self.sleep if self.sleep is not None else time.sleep

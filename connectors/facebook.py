@@ -46,6 +46,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.access import meta_discover, meta_verify, page_token
 from connectors.base import (
     AuthExpired,
     BaseConnector,
@@ -66,6 +67,7 @@ from connectors.dm_threads import DmEvent, DmThreads
 from connectors.graph import GraphClient, strip_query
 from connectors.specs import FACEBOOK_SPEC
 from monitor.config import Account, GraphPlatform
+from monitor.coverage import DiscoveredAccount, TokenGrant, Verification
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply, ScheduledPost
 
 PAGE_FIELDS = "id,name,username,about,description,link,picture{url}"
@@ -102,6 +104,18 @@ NESTED = {"scheduled_posts": SCHEDULED_EDGE, "conversations": CONVERSATIONS_EDGE
 class FacebookConnector(BaseConnector[GraphPlatform]):
     spec = FACEBOOK_SPEC
 
+    def verify(
+        self, account: Account, now: datetime, *, grant: TokenGrant | None = None, grant_problem: str = ""
+    ) -> Verification:
+        debugged = self.__dict__.setdefault("_debugged", {})  # per connector, i.e. per verify run
+        return meta_verify(
+            self.spec, self.settings, self.transport, account, self.credential(account), now, debugged
+        )
+
+    def discover(self) -> list[DiscoveredAccount]:
+        token = self.settings.access_token
+        return meta_discover(self.settings, self.transport, token.get_secret_value()) if token else []
+
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
     ) -> FetchResult:
@@ -122,12 +136,15 @@ class _PagePoll:
         token = connector.credential(account)
         if not token:
             raise AuthExpired(f"account {account.id}: no Facebook Page access token configured")
+        page_ref = account.native_id or cursor.get("page_id") or (account.handle or "").lstrip("@")
+        if connector.settings.page_tokens:
+            token = page_token(connector.settings, connector.transport, token, page_ref, now)
         self.account = account
         self.cursor = cursor
         self.now = now
         self.ctx = ctx
         self.graph = GraphClient(connector.settings, token, "facebook", ctx, connector.transport)
-        self.page_ref = account.native_id or cursor.get("page_id") or (account.handle or "").lstrip("@")
+        self.page_ref = page_ref
         self.window_start = now - connector.config.policy.backfill
         self.comments_since = cursor_since(cursor.get("comments_since"), self.window_start)
         self.dm_since = cursor_since(cursor.get("dm_since"), self.window_start)
@@ -229,6 +246,13 @@ class _PagePoll:
             self.ctx.warnings.append(
                 "facebook scheduled_posts: not readable with this token; emergency queue unknown"
             )
+            self.ctx.gaps.append(
+                (
+                    "scheduled_posts",
+                    "the scheduled queue is not readable with this token",
+                    "grant pages_manage_posts and the Create content task on the Page to the system user",
+                )
+            )
         if self.edges.get("conversations") == "ok" and optional.get("conversations") is not None:
             dms, dm_replies = self._conversations(optional["conversations"], page_id)  # type: ignore[arg-type]
             messages.extend(dms)
@@ -236,6 +260,13 @@ class _PagePoll:
         elif self.edges.get("conversations") == "denied":
             self.ctx.warnings.append(
                 "facebook conversations: not readable with this token (pages_messaging); DMs not checked"
+            )
+            self.ctx.gaps.append(
+                (
+                    "direct_messages",
+                    "Page conversations are not readable with this token",
+                    "grant pages_messaging and pages_manage_metadata to the system user",
+                )
             )
 
         self.cursor.update(page_id=page_id, edges=self.edges)

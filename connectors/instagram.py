@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.access import meta_verify
 from connectors.base import (
     AuthExpired,
     BaseConnector,
@@ -44,6 +45,7 @@ from connectors.base import (
 from connectors.graph import GraphClient, strip_query
 from connectors.specs import INSTAGRAM_SPEC
 from monitor.config import Account, GraphPlatform
+from monitor.coverage import TokenGrant, Verification
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
 USER_FIELDS = "id,username,name,biography,profile_picture_url"
@@ -64,6 +66,20 @@ def user_fields() -> str:
 
 class InstagramConnector(BaseConnector[GraphPlatform]):
     spec = INSTAGRAM_SPEC
+
+    def verify(
+        self, account: Account, now: datetime, *, grant: TokenGrant | None = None, grant_problem: str = ""
+    ) -> Verification:
+        debugged = self.__dict__.setdefault("_debugged", {})  # per connector, i.e. per verify run
+        return meta_verify(
+            self.spec, self.settings, self.transport, account, self.credential(account), now, debugged
+        )
+
+    # Instagram professional accounts are found through the Pages they are linked to.
+    discovery_note = (
+        "Instagram: accounts are listed through the Facebook Pages they are linked to "
+        "(platforms.facebook.access_token, a system-user token)"
+    )
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime

@@ -46,6 +46,7 @@ class PlatformSpec:
     settings: type[Strict]  # the model of `platforms.<name>`
     credential: str  # the secret field in `platforms.<name>` and `accounts[].credentials`
     required_ids: tuple[str, ...] = ()  # account fields the connector cannot poll without
+    id_help: Mapping[str, str] = field(default_factory=dict)  # how to find each required id
     budget: BudgetKind = "none"
     rate_buckets: tuple[RateBucket, ...] = ()
     quota_units: Mapping[str, int] = field(default_factory=dict)  # units per call, by resource
@@ -53,7 +54,10 @@ class PlatformSpec:
     quota_zone: str = "UTC"  # the time zone whose midnight starts a new quota day
     quota_zone_name: str = "UTC"  # how people call that zone ("Pacific")
     default_cadence: timedelta | None = None  # `policy.cadence.<name>` when not configured
-    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # feature -> needed
+    # feature (monitor.coverage.FEATURES) -> the permissions/scopes reading it needs; a feature the
+    # connector does not read is in `not_read` with why (shown by `accounts verify`).
+    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    not_read: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -79,6 +83,11 @@ class XPlatform(Strict):
     base_url: str = "https://api.twitter.com"
     bearer_token: SecretStr | None = None
     timeout: Duration = timedelta(seconds=20)
+    # OAuth 2.0 user tokens (direct messages), from `socialmon accounts authorize`
+    client_id: str | None = None
+    client_secret: SecretStr | None = None  # confidential clients only
+    redirect_uri: str = "http://127.0.0.1:8976/callback"
+    authorize_url: str = "https://x.com/i/oauth2/authorize"
 
     _url = field_validator("base_url")(check_base_url)
 
@@ -88,6 +97,9 @@ class GraphPlatform(Strict):
     graph_version: str = "v25.0"
     access_token: SecretStr | None = None
     timeout: Duration = timedelta(seconds=20)
+    # The access token is a system-user (or user) token: each Page's own token is fetched with it
+    # (`GET /{page-id}?fields=access_token`) and cached, so one token serves every Page.
+    page_tokens: bool = False
 
     _url = field_validator("base_url")(check_base_url)
 
@@ -128,9 +140,16 @@ X_SPEC = PlatformSpec(
     default_cadence=timedelta(hours=48),
     permissions=MappingProxyType(
         {
-            "posts": ("app-only bearer token",),
-            "mentions": ("app-only bearer token",),
-            "direct_messages": ("dm.read", "tweet.read", "users.read"),
+            "posts": (),  # the app-only bearer token
+            "comments": (),  # mentions and replies, with the app-only bearer token
+            "direct_messages": ("dm.read", "tweet.read", "users.read", "offline.access"),
+            "profile": (),
+        }
+    ),
+    not_read=MappingProxyType(
+        {
+            "scheduled_posts": "the X API v2 has no endpoint for scheduled posts",
+            "captions": "X video captions are not in the X API v2",
         }
     ),
 )
@@ -144,12 +163,14 @@ FACEBOOK_SPEC = PlatformSpec(
     default_cadence=timedelta(hours=48),
     permissions=MappingProxyType(
         {
-            "posts": ("pages_read_engagement", "pages_show_list"),
-            "comment_authors": ("pages_read_user_content",),
-            "conversations": ("pages_messaging", "pages_manage_metadata"),
-            "scheduled_posts": ("CREATE_CONTENT task",),
+            "posts": ("pages_read_engagement",),
+            "comments": ("pages_read_engagement", "pages_read_user_content"),
+            "direct_messages": ("pages_messaging", "pages_manage_metadata"),
+            "scheduled_posts": ("pages_manage_posts",),  # and the CREATE_CONTENT task on the Page
+            "profile": ("pages_read_engagement",),
         }
     ),
+    not_read=MappingProxyType({"captions": "Facebook video captions are not read by the connector"}),
 )
 
 INSTAGRAM_SPEC = PlatformSpec(
@@ -158,11 +179,25 @@ INSTAGRAM_SPEC = PlatformSpec(
     settings=GraphPlatform,
     credential="access_token",
     required_ids=("native_id",),  # the IG professional account id; Graph cannot look up a handle
+    id_help=MappingProxyType(
+        {
+            "native_id": "the Instagram professional account id (Graph cannot look up a handle); "
+            "`socialmon accounts discover` lists it"
+        }
+    ),
     budget="usage_percent",
     permissions=MappingProxyType(
         {
-            "media": ("instagram_basic", "pages_read_engagement", "pages_show_list"),
-            "comments": ("instagram_manage_comments",),
+            "posts": ("instagram_basic", "pages_read_engagement"),
+            "comments": ("instagram_basic", "instagram_manage_comments"),
+            "profile": ("instagram_basic",),
+        }
+    ),
+    not_read=MappingProxyType(
+        {
+            "direct_messages": "Instagram DMs are not read by the connector",
+            "scheduled_posts": "the Instagram Graph API does not list scheduled posts",
+            "captions": "Instagram video captions are not in the Graph API",
         }
     ),
 )
@@ -179,7 +214,14 @@ YOUTUBE_SPEC = PlatformSpec(
     quota_units_per_poll=4.0,  # channels + playlistItems + videos + commentThreads
     quota_zone="America/Los_Angeles",  # the quota resets at midnight Pacific time
     quota_zone_name="Pacific",
-    permissions=MappingProxyType({"public_data": ("YouTube Data API v3 enabled for the key",)}),
+    permissions=MappingProxyType({"posts": (), "comments": (), "captions": (), "profile": ()}),  # an API key
+    not_read=MappingProxyType(
+        {
+            "direct_messages": "YouTube has no direct messages",
+            "scheduled_posts": "scheduled (private) uploads need an OAuth token of the channel; "
+            "socialmon reads public data with an API key",
+        }
+    ),
 )
 
 # The registry: every platform, in the order they are listed to people.

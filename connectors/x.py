@@ -43,6 +43,7 @@ from typing import Any
 import requests
 import tweepy
 
+from connectors.access import XOAuth, x_verify
 from connectors.base import (
     AuthExpired,
     BadPayload,
@@ -66,6 +67,7 @@ from connectors.dm_threads import DmEvent, DmThreads
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
 from connectors.specs import X_SPEC
 from monitor.config import Account, XPlatform
+from monitor.coverage import TokenGrant, Verification
 from monitor.models import FetchResult, Message, Post, PostKind, ProfileSnapshot, Reply
 
 NATIVE_ORIGIN = "https://api.twitter.com"
@@ -88,6 +90,46 @@ DM_FIELDS = ["created_at", "dm_conversation_id", "event_type", "id", "sender_id"
 
 class XConnector(BaseConnector[XPlatform]):
     spec = X_SPEC
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # account id -> OAuth 2.0 user access token for the next poll (monitor.poll, from the vault)
+        self.user_tokens: dict[str, str] = {}
+
+    def use_user_token(self, account_id: str, token: str | None) -> None:
+        if token:
+            self.user_tokens[account_id] = token
+        else:
+            self.user_tokens.pop(account_id, None)
+
+    def refresh_grant(self, refresh_token: str, now: datetime) -> TokenGrant:
+        """One OAuth 2.0 refresh (X rotates the refresh token: the answer's one is the only valid one)."""
+        return XOAuth(self.settings, self.transport).refresh(refresh_token, now)
+
+    def verify(
+        self, account: Account, now: datetime, *, grant: TokenGrant | None = None, grant_problem: str = ""
+    ) -> Verification:
+        return x_verify(
+            self.spec,
+            self.settings,
+            self.transport,
+            account,
+            self.credential(account),
+            grant,
+            grant_problem,
+            now,
+        )
+
+    def _user_client(self, account: Account, client: tweepy.Client) -> tweepy.Client:
+        """The client for user-context endpoints (DMs): the account's OAuth 2.0 user token if any."""
+        token = self.user_tokens.get(account.id)
+        if not token:
+            return client
+        user_client = tweepy.Client(
+            bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False
+        )
+        user_client.session = client.session
+        return user_client
 
     # -- the client -------------------------------------------------------------------------
 
@@ -355,10 +397,16 @@ class XConnector(BaseConnector[XPlatform]):
         now: datetime,
         backfill_start: datetime,
     ) -> tuple[list[Message], list[Reply]]:
+        fix = f"run `socialmon accounts authorize --account {account.id}` (a user token with dm.read)"
+        client = self._user_client(account, client)
+        has_user_token = account.id in self.user_tokens
         denied_until = cursor.get("dm_denied_until")
-        if denied_until and parse_time(denied_until, "cursor") > now:
+        if denied_until and parse_time(denied_until, "cursor") > now and not has_user_token:
             ctx.warnings.append(
                 "X direct messages: not readable with this token (needs dm.read); not checked"
+            )
+            ctx.gaps.append(
+                ("direct_messages", "not readable with this token (needs a user token with dm.read)", fix)
             )
             return [], []
         since = cursor.get("dm_since_id")
@@ -391,6 +439,7 @@ class XConnector(BaseConnector[XPlatform]):
         except (PermissionMissing, AuthExpired) as exc:
             # A token without DM access still polls everything else: a health warning, not a failure.
             ctx.warnings.append(f"X direct messages: not readable with this token ({exc.message})")
+            ctx.gaps.append(("direct_messages", f"not readable with this token ({exc.message})", fix))
             cursor["dm_denied_until"] = iso(now + DM_RETRY_AFTER)
             return [], []
         cursor.pop("dm_denied_until", None)

@@ -44,6 +44,7 @@ import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from connectors.access import youtube_verify
 from connectors.base import (
     AuthExpired,
     BadPayload,
@@ -68,6 +69,7 @@ from connectors.base import (
 from connectors.http import retry_after_seconds
 from connectors.specs import YOUTUBE_SPEC
 from monitor.config import Account, YouTubePlatform
+from monitor.coverage import TokenGrant, Verification
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
 UNITS = YOUTUBE_SPEC.quota_units
@@ -88,6 +90,15 @@ class YouTubeConnector(BaseConnector[YouTubePlatform]):
     """Its `session` (transport) is httplib2.Http-like, e.g. googleapiclient.http.HttpMockSequence."""
 
     spec = YOUTUBE_SPEC
+    discovery_note = (
+        "YouTube: an API key reads public data only; listing the channels a Google account manages "
+        "(channels.list?mine=true) needs an OAuth token of that account, which socialmon does not use"
+    )
+
+    def verify(
+        self, account: Account, now: datetime, *, grant: TokenGrant | None = None, grant_problem: str = ""
+    ) -> Verification:
+        return youtube_verify(self.spec, self.settings, account, self.credential(account), now)
 
     def _service(self, account: Account) -> Any:
         key = self.credential(account)

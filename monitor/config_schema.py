@@ -112,6 +112,7 @@ class Policy(Strict):
     clickable_min_share: float = Field(default=0.5, ge=0, le=1)
     counterpart_min_share: float = Field(default=0.5, ge=0, le=1)
     access_review: Duration = timedelta(days=180)
+    token_warning: Duration = timedelta(days=14)  # credential-expiry warns this long before expiry
 
 
 def _closure(value: Any) -> str:
@@ -285,6 +286,30 @@ class Service(Strict):
     lock_id: int = 0x50C1A1
 
 
+class Discovery(Strict):
+    """`discovery:`: accounts `accounts discover` finds that are not corporate (not registered on
+    purpose), as "platform:native_id" or "platform:@handle"."""
+
+    ignore: list[str] = []
+
+    @field_validator("ignore")
+    @classmethod
+    def _entries(cls, values: list[str]) -> list[str]:
+        for value in values:
+            platform, _, ref = value.partition(":")
+            if platform not in PLATFORM_NAMES or not ref:
+                raise ValueError(f"{value!r} is not 'platform:native_id' or 'platform:@handle'")
+        return values
+
+    def ignores(self, platform: str, native_id: str, handle: str) -> bool:
+        refs = (
+            {f"{platform}:{native_id}", f"{platform}:@{handle.lower()}"}
+            if handle
+            else {f"{platform}:{native_id}"}
+        )
+        return any(entry.lower() in refs or entry in refs for entry in self.ignore)
+
+
 class Config(Strict):
     timezone: str = "Europe/London"
     locale: Literal["cy", "en", "cy+en"] = "en"  # what people read: Welsh, English or both (Welsh first)
@@ -297,6 +322,7 @@ class Config(Strict):
     service: Service = Service()
     webhooks: Webhooks | None = None  # platform webhooks as poll hints (monitor/hooks); off when absent
     web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
+    discovery: Discovery = Discovery()
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
 
     @field_validator("timezone")
@@ -365,6 +391,7 @@ def _account_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
                 seen_handles.setdefault(key, account.id)
         if not account.handle and not account.native_id:
             problems.append((("accounts", i), "needs a handle or a native_id"))
+        problems += _required_id_problems(account, i)
         if account.timezone:
             try:
                 zone_info(account.timezone)
@@ -384,6 +411,19 @@ def _account_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     if not any(a.role == "central" for a in config.accounts):
         problems.append((("accounts",), "at least one account must have role: central"))
     return problems
+
+
+def _required_id_problems(account: Account, i: int) -> list[tuple[tuple[Any, ...], str]]:
+    """The ids the platform's connector cannot poll without (`PlatformSpec.required_ids`)."""
+    spec = SPECS[account.platform]
+    return [
+        (
+            ("accounts", i, name),
+            f"{account.platform} needs {name}: {spec.id_help.get(name, 'the platform id')}",
+        )
+        for name in spec.required_ids
+        if not getattr(account, name)
+    ]
 
 
 def _pair_problems(account: Account, i: int, by_id: dict[str, Account]) -> list[tuple[tuple[Any, ...], str]]:

@@ -423,3 +423,62 @@ class AccessConfirmationRow(Base):
     confirmed_by: Mapped[str] = mapped_column(String(255))
     note: Mapped[str] = mapped_column(Text, default="")
     confirmed_at: Mapped[datetime]
+
+
+# --- credentials and coverage (issue 15: accounts verify/authorize/discover) ----------------
+
+
+class OAuthTokenRow(Base):
+    """An account's OAuth 2.0 user grant, encrypted with SOCIALMON_TOKEN_KEY (Fernet).
+
+    `pending_refresh_at` is written before a refresh is sent (write-ahead): when it is still set
+    and the stored refresh token is refused, the process died between the platform's answer and
+    this row's update, and only `accounts authorize` recovers.
+    """
+
+    __tablename__ = "oauth_tokens"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    access_token: Mapped[str] = mapped_column(Text)  # Fernet token
+    refresh_token: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    expires_at: Mapped[datetime | None]
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+    pending_refresh_at: Mapped[datetime | None]
+    refresh_failed: Mapped[str | None] = mapped_column(Text)
+
+
+class CredentialFactRow(Base):
+    """What `accounts verify` (or a refresh) last learnt about an account's credential."""
+
+    __tablename__ = "credential_facts"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime]
+    valid: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime | None]
+    data_access_expires_at: Mapped[datetime | None]
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+
+class CoverageGapRow(Base):
+    """A feature of an account the latest poll (or verify) could not read."""
+
+    __tablename__ = "coverage_gaps"
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    fix: Mapped[str] = mapped_column(Text)
+    since: Mapped[datetime]
+    seen_at: Mapped[datetime]
+
+
+class DiscoveredAccountRow(Base):
+    """An account the credentials can see (from `accounts discover`), registered or not."""
+
+    __tablename__ = "discovered_accounts"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    native_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    handle: Mapped[str] = mapped_column(String(128), default="")
+    seen_at: Mapped[datetime]

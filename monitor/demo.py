@@ -100,6 +100,7 @@ class DemoResult:
     teams_messages: int = 0
     config_path: str = ""
     emergency: dict[str, Any] = field(default_factory=dict)
+    verify_table: str = ""  # `socialmon accounts verify` against the sandbox, before the first poll
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,6 +122,7 @@ class DemoResult:
             "teams_messages_received": self.teams_messages,
             "config": self.config_path,
             "emergency": self.emergency,
+            "accounts_verify": self.verify_table,
         }
 
 
@@ -291,11 +293,21 @@ def run_demo(path: str | Path) -> DemoResult:
     directory = prepare_dir(Path(path))
     result = DemoResult(dir=directory)
     with _rig(directory, "socialmon.log") as rig:
+        result.verify_table = _verify(rig)
         _demo_cycles(rig, result)
         _write_and_send_digest(rig, result)
         _summarise(rig, result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _verify(rig: _Rig) -> str:
+    """What `socialmon accounts verify` prints for the demo's accounts (facts stored for the checks)."""
+    from monitor.cli.accounts_cmd import verification_table
+    from monitor.verifying import verify_accounts
+
+    chosen = [a for a in rig.config.accounts if a.enabled]
+    return verification_table(rig.config, verify_accounts(rig.config, rig.store, chosen, datetime.now(UTC)))
 
 
 def _demo_cycles(rig: _Rig, result: DemoResult) -> None:
@@ -418,6 +430,9 @@ def format_summary(result: DemoResult) -> str:
     for account_id, status in sorted(result.accounts_polled.items()):
         if status != "ok":
             lines.append(f"  {account_id}: {status}")
+    if result.verify_table:
+        lines += ["", "Credentials and coverage (`socialmon accounts verify`):"]
+        lines += [f"  {line}" if line else "" for line in result.verify_table.splitlines()]
     lines += ["", "Findings by check:"]
     width = max(len(c) for c in result.findings_by_check) if result.findings_by_check else 10
     for check, count in result.findings_by_check.items():

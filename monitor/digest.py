@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.clock import as_utc, utcnow
 from monitor.config import Account, Config, PairedLanguage
+from monitor.credentials import cannot_see
 from monitor.db import (
     AccountStateRow,
     EmergencyRow,
@@ -128,6 +129,7 @@ class Digest:
     # Open findings snoozed or dismissed: out of the to-do, listed briefly so none disappears silently.
     quiet: list[FindingLine] = field(default_factory=list)
     quiet_total: int = 0
+    cannot_see: list[str] = field(default_factory=list)  # "queued posts unknown for: ..."
 
     @property
     def open_total(self) -> int:
@@ -225,6 +227,7 @@ def _build(session: Session, config: Config, now: datetime, since: datetime, loc
     digest.still_open, digest.still_open_total = _still_open(session, config, since, t)
     digest.quiet, digest.quiet_total = _quiet(session, config, t)
     digest.emergencies = _emergencies(session, config, since, now, t)
+    digest.cannot_see = cannot_see(session, config, t=t)
     return digest
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from monitor.clock import utcnow
 from monitor.config import Config
+from monitor.credentials import cannot_see
 from monitor.db import AlertRow, EmergencyRow, FindingRow, ScheduledPostRow
 from monitor.i18n import Translator, translator
 from monitor.logs import get_logger
@@ -282,6 +283,7 @@ def start_notice(
             lines.append("- " + t.gettext("... and %(n)s more", n=len(queued) - 50))
     else:
         lines += ["", t.gettext("No scheduled posts are known to be queued on non-central accounts.")]
+    lines += _cannot_see_lines(session, config, t)
     if extra:
         lines += ["", extra]
     lines += ["", t.gettext("End the emergency with: %(command)s", command="socialmon emergency stop")]
@@ -297,6 +299,12 @@ def _summary_state(finding: FindingRow, t: Translator) -> str:
     if finding.resolve_reason:
         return t.gettext("resolved: %(reason)s", reason=translate_reason(finding.resolve_reason, t))
     return t.gettext("resolved")
+
+
+def _cannot_see_lines(session: Session, config: Config, t: Translator) -> list[str]:
+    """The notice's "what socialmon cannot see" section (empty when it sees everything it watches)."""
+    blind = cannot_see(session, config, non_central_ids(config), t)
+    return ["", t.gettext("What socialmon cannot see:"), *(f"- {line}" for line in blind)] if blind else []
 
 
 def _summary_finding_lines(config: Config, findings: list[FindingRow], t: Translator) -> list[str]:
@@ -373,6 +381,7 @@ def summary_notice(
     if queued:
         lines += [t.gettext("Scheduled posts found queued on non-central accounts: %(n)s.", n=len(queued))]
         lines += _summary_finding_lines(config, queued, t)
+    lines += _cannot_see_lines(session, config, t)
     lines += [
         t.gettext("Alerts delivered on the emergency route while it ran: %(n)s.", n=alerts_sent or 0),
         "",

@@ -24,7 +24,7 @@ _PATTERNS = (
     (
         re.compile(
             r"(?i)\b(access_token|key|api_key|apikey|token|client_secret|password|passwd|sig|code|appsecret_proof"
-            r"|refresh_token|bearer_token)=([^&\s\"']+)"
+            r"|refresh_token|bearer_token|input_token|code_verifier)=([^&\s\"']+)"
         ),
         r"\1=[REDACTED]",
     ),

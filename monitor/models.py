@@ -141,6 +141,8 @@ class FetchResult:
     quota_units: int = 0
     rate_limits: list[RateLimit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Features the poll could not read: (feature, reason, fix); the `coverage` check reads them.
+    gaps: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from connectors.base import Connector, ConnectorError, RateLimited
 from connectors.specs import platform_spec
 from monitor.clock import utcnow
 from monitor.config import Account, Config
+from monitor.credentials import replace_coverage_gaps
 from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
 from monitor.models import FetchResult
@@ -91,6 +92,7 @@ def poll_account(
         connector = get_connector(account.platform, config)
     with store.session() as session:
         cursor = load_cursor(session, account.id)
+    prepare_user_token(store, connector, account, now)
 
     try:
         result = connector.fetch(account, cursor, now)
@@ -120,6 +122,32 @@ def poll_account(
     return outcome
 
 
+def prepare_user_token(store: Store, connector: Connector, account: Account, now: datetime) -> None:
+    """Hand a connector that reads with OAuth 2.0 user tokens (X DMs) the account's token, refreshed
+    first when it is about to expire (monitor.tokens). Without a stored grant, a key or a working
+    refresh the poll goes on without it: DMs become a coverage gap, a refused refresh a
+    connector-health finding (recorded by the vault)."""
+    refresh = getattr(connector, "refresh_grant", None)
+    use = getattr(connector, "use_user_token", None)
+    if refresh is None or use is None:
+        return
+    from connectors.access import AccessError
+    from monitor.coverage import RefreshRejected
+    from monitor.tokens import TokenKeyMissing, TokenVault, fernet_from_env
+
+    token: str | None = None
+    try:
+        vault = TokenVault(store, fernet_from_env())
+        token = vault.access_token(account.id, account.platform, now, lambda rt: refresh(rt, now))
+    except TokenKeyMissing:
+        token = None  # no key, no stored user tokens: `accounts verify` says so
+    except RefreshRejected as refused:
+        get_logger(account=account.id).warning("user token refresh refused", error=str(refused))
+    except AccessError as error:  # transient: the next poll tries again
+        get_logger(account=account.id).warning("user token refresh failed", error=str(error))
+    use(account.id, token)
+
+
 def _record_success(
     store: Store, account: Account, result: FetchResult, now: datetime, finished: datetime
 ) -> PollOutcome:
@@ -133,6 +161,7 @@ def _record_success(
         if result.scheduled is not None:
             store_scheduled(session, account.id, result.scheduled, now)
         save_cursor(session, account.id, result.cursor, now)
+        replace_coverage_gaps(session, account.id, result.gaps, now)
         store_rate_limits(session, result.rate_limits, now)
         add_quota_units(session, account.platform, quota_day(account.platform, now), result.quota_units)
         session.add(

@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from checks.base import AccessState, CheckContext, Emergency, PollState, PostingHistory
 from monitor.access import load_access
 from monitor.config import Account, Config
+from monitor.coverage import CoverageGap, CredentialState, DiscoveredAccount
+from monitor.credentials import coverage_gaps, credential_states, discovered_accounts
 from monitor.db import (
     AccountStateRow,
     EmergencyRow,
@@ -117,6 +119,10 @@ class Records:
     lookback: timedelta = MIN_LOOKBACK
     history: dict[str, PostingHistory] = field(default_factory=dict)  # post-anomaly, clickable
     access: dict[str, AccessState] = field(default_factory=dict)  # access-review
+    # credentials and coverage (issue 15)
+    gaps: dict[str, list[CoverageGap]] = field(default_factory=lambda: defaultdict(list))
+    credentials: dict[str, CredentialState] = field(default_factory=dict)
+    unregistered: tuple[DiscoveredAccount, ...] = ()
 
     def context(self, config: Config, account: Account, now: datetime) -> CheckContext:
         pair = _pair_account(config, account)
@@ -139,6 +145,9 @@ class Records:
             central_accounts=tuple(a for a in config.accounts if a.is_central),
             history=self.history.get(account.id),
             access=self.access.get(account.id),
+            coverage_gaps=tuple(self.gaps.get(account.id, ())),
+            credential=self.credentials.get(account.id),
+            unregistered=self.unregistered,
         )
 
 
@@ -180,6 +189,7 @@ def load_records(
     _load_poll_state(session, records, ids)
     records.history = load_history(session, ids, now, now - records.lookback)
     records.access = load_access(session, ids)
+    _load_credentials(session, config, records, ids)
     for grouped in (records.posts, records.messages, records.replies):
         for items in grouped.values():
             items.sort(key=lambda r: (r.created_at, r.native_id))
@@ -365,6 +375,32 @@ def _load_poll_state(session: Session, records: Records, ids: Sequence[str]) -> 
             records.poll[account_id] = PollState(
                 state.last_poll_at, state.last_status, state.last_ok_at, state.failing_since, text
             )
+
+
+def _load_credentials(session: Session, config: Config, records: Records, ids: Sequence[str]) -> None:
+    for gap in coverage_gaps(session, ids):
+        records.gaps[gap.account_id].append(gap)
+    records.credentials = credential_states(session, ids)
+    records.unregistered = unregistered_accounts(config, discovered_accounts(session))
+
+
+def unregistered_accounts(
+    config: Config, found: Iterable[DiscoveredAccount]
+) -> tuple[DiscoveredAccount, ...]:
+    """Discovered accounts neither in the registry (by native id or handle) nor in discovery.ignore."""
+    known = set()
+    for account in config.accounts:
+        if account.native_id:
+            known.add((account.platform, account.native_id))
+        if account.handle:
+            known.add((account.platform, "@" + account.handle.lstrip("@").lower()))
+    return tuple(
+        item
+        for item in found
+        if (item.platform, item.native_id) not in known
+        and (not item.handle or (item.platform, "@" + item.handle.lower()) not in known)
+        and not config.discovery.ignores(item.platform, item.native_id, item.handle)
+    )
 
 
 def active_emergency(session: Session) -> Emergency | None:

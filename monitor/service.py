@@ -66,6 +66,7 @@ from monitor.store import Store, upsert_rows
 
 log = get_logger(component="service")
 
+CREDENTIALS_INTERVAL = timedelta(hours=24)  # accounts verify + discover, daily
 BUDGET_INTERVAL = timedelta(minutes=1)
 DIGEST_SAFETY_INTERVAL = timedelta(minutes=5)
 HEARTBEAT_INTERVAL = 10.0  # seconds between InstanceRow heartbeats
@@ -276,6 +277,13 @@ class Service:
             next_run_time=now + timedelta(minutes=1),
             **control,
         )
+        scheduler.add_job(
+            self.credentials_job,
+            IntervalTrigger(seconds=CREDENTIALS_INTERVAL.total_seconds()),
+            id="credentials",
+            next_run_time=now + timedelta(minutes=2),
+            **control,
+        )
         scheduler.start()
         self.pacer.write_next_polls(list(plan.intervals))
         if self.config.webhooks is not None:
@@ -457,6 +465,19 @@ class Service:
             if go:
                 removed = housekeep(self.store, self.config.service.retention, self.clock())
                 log.info("housekeeping done", **removed)
+
+    def credentials_job(self) -> None:
+        """Once a day: what each credential may read and when it expires (credential-expiry), and
+        the accounts the credentials see (registry's unregistered accounts)."""
+        with self._job("credentials") as go:
+            if go:
+                from monitor.verifying import discover_accounts, verify_accounts
+
+                now = self.clock()
+                accounts = [a for a in self.config.accounts if a.enabled]
+                results = verify_accounts(self.config, self.store, accounts, now)
+                found, _notes = discover_accounts(self.config, self.store, now)
+                log.info("credentials checked", accounts=len(results), visible=len(found))
 
     # --- one whole cycle (run --once) --------------------------------------------------------------
 

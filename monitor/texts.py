@@ -45,6 +45,14 @@ CHECK_TITLES: tuple[str, ...] = (
     N_("Few posts link to the university's web pages"),
     N_("Account access to review"),
     N_("Someone left the account: remove their access and change the password"),
+    N_("Socialmon cannot see part of this account"),
+    N_("Posts not readable"),
+    N_("Comments and replies not readable"),
+    N_("Direct messages not readable"),
+    N_("Queued posts not readable"),
+    N_("Video captions not readable"),
+    N_("Profile not readable"),
+    N_("Access token expires soon"),
 )
 
 POLICY_QUOTES: tuple[str, ...] = (
@@ -104,6 +112,8 @@ POLICY_QUOTES: tuple[str, ...] = (
         "role”; Corporate Social Media Accounts - the line manager “must arrange to have their access to any "
         "University Social Media Accounts removed”"
     ),
+    N_("(keeps the monitor honest) - what the monitor cannot read is not being checked"),
+    N_("(keeps the monitor honest) - an expired token stops the monitor reading the account"),
 )
 
 RESOLUTION_REASONS: tuple[str, ...] = (
@@ -131,6 +141,8 @@ RESOLUTION_REASONS: tuple[str, ...] = (
     N_("too few posts in the last 30 days to judge"),
     N_("the post no longer carries personal data (edited, deleted, or older than the look-back)"),
     N_("the post is gone or older than the look-back"),
+    N_("the latest poll could read it"),
+    N_("the credential was renewed"),
 )
 
 # Resolution reasons with figures in them: (pattern of the English the check writes, the msgid that
@@ -220,6 +232,16 @@ CHECK_ADVICE: dict[str, str] = {
     "access-review": N_(
         "The account's access is due for review. Check who has the password and that it is stored "
         "securely, then record the review with: socialmon accounts confirm-access."
+    ),
+    "coverage": N_(
+        "socialmon cannot read part of this account (a permission is missing or the platform refuses it), "
+        "so the checks that need it cannot see it. Grant what is missing, then check with: socialmon "
+        "accounts verify."
+    ),
+    "credential-expiry": N_(
+        "The account's access token expires soon; after that socialmon cannot read this account. Issue a "
+        "new token (a system-user token does not expire), update the configuration and check with: "
+        "socialmon accounts verify."
     ),
 }
 

@@ -50,7 +50,7 @@ HELP: dict[str, str] = {
     "report": "Reports: the Welsh language parity report (report language).",
     "findings": "List findings; acknowledge, snooze, dismiss or reopen one.",
     "hooks": "Subscribe accounts to platform webhooks and show whether pushes arrive.",
-    "accounts": "Account commands: confirm an access review.",
+    "accounts": "Verify credentials, authorize X tokens, discover accounts, confirm access reviews.",
     "web": "Serve the web dashboard (or hash a password for local sign-in).",
 }
 

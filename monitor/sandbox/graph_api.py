@@ -8,6 +8,13 @@ exist on a node ("(#100) Tried accessing nonexisting field"), pages with cursors
 posts and IG media by `since` / `until`, answers `?ids=` and batch requests, and sends the
 `x-app-usage` / `x-business-use-case-usage` headers. Errors are Graph error objects
 (`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`).
+
+Credentials (monitor/sandbox/oauth.py): `GET /debug_token?input_token=` answers a Page token, an IG
+account's token or a scenario `system_users` token (type, scopes, granular_scopes, expires_at from
+the account's `token_expires`, data_access_expires_at; `is_valid: false` once expired or unknown);
+a system user's `/me/accounts` lists its Pages (with `instagram_business_account`); a Page's
+`access_token` field is its Page token; an account's `scopes` refuse the edges they lack
+(`conversations` without pages_messaging, `scheduled_posts` without pages_manage_posts).
 """
 
 from __future__ import annotations
@@ -17,12 +24,20 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.sandbox.http import Request, Response, cap, decode_token, encode_token, page, parse_time_param
+from monitor.sandbox.oauth import META_SCOPES
 from monitor.sandbox.scenario import Failure, SAccount, SMessage, SPost, SScheduled, World
+
+# Edges a token may be refused for lack of a permission (the scenario's `scopes`).
+EDGE_PERMISSIONS = {
+    "conversations": ("pages_messaging",),
+    "scheduled_posts": ("pages_manage_posts",),
+    "comments": ("pages_read_user_content",),
+}
 
 OLDEST_LIVE_VERSION = (20, 0)  # older versions are answered as this one, as Meta does
 MAX_BATCH = 50
@@ -510,6 +525,15 @@ class GraphApi:
                 account = node.account
                 out[object_id] = self.project(node, fields, request, version)
             return out, account
+        if parts[0] == "debug_token":
+            return {"data": self.token_facts(request.query.get("input_token", ""), request.now)}, None
+        system_user = self.world.system_user(self._token(request))
+        if parts == ["me", "accounts"] and system_user is not None:
+            pages = [self.world.account(key) for key in system_user.pages]
+            listed = [self.project(self._require(p.native_id), fields, request, version) for p in pages]
+            return {"data": listed, "paging": {"cursors": {"before": "MAA", "after": "MAA"}}}, None
+        if len(parts) == 2 and parts[1] in EDGE_PERMISSIONS:
+            self._require_permission(request, parts[0], parts[1])
         if parts[0] == "me":  # the Page or IG user the token belongs to
             owner = self.world.by_token(self._token(request))
             if owner is None or owner.platform not in {"facebook", "instagram"}:
@@ -528,6 +552,73 @@ class GraphApi:
         return self.edge_page(
             node, edge, request.query, fields, request, version, top_level=True
         ), node.account
+
+    def token_facts(self, token: str, now: datetime) -> dict[str, Any]:
+        """`debug_token`'s data for a Page token, an IG account's token or a system-user token."""
+        system_user = self.world.system_user(token)
+        owner = self.world.by_token(token)
+        if system_user is not None:
+            kind, scopes, expires = "SYSTEM_USER", system_user.scopes, system_user.expires
+            targets = [self.world.account(k).native_id for k in system_user.pages]
+        elif owner is not None and owner.platform in META_SCOPES:
+            kind, expires = ("PAGE" if owner.platform == "facebook" else "USER"), owner.token_expires
+            scopes = owner.scopes if owner.scopes is not None else META_SCOPES[owner.platform]
+            targets = [owner.native_id]
+        else:
+            return {
+                "is_valid": False,
+                "scopes": [],
+                "error": {"code": 190, "message": "Invalid OAuth access token - Cannot parse access token"},
+            }
+        valid = expires is None or expires > now
+        data: dict[str, Any] = {
+            "app_id": "100000000000001",
+            "type": kind,
+            "application": "socialmon sandbox",
+            "data_access_expires_at": int((now + timedelta(days=90)).timestamp()),
+            "expires_at": int(expires.timestamp()) if expires else 0,
+            "is_valid": valid,
+            "issued_at": int((now - timedelta(days=1)).timestamp()),
+            "scopes": scopes,
+            "granular_scopes": [
+                {"scope": s, "target_ids": self._targets(system_user, s, targets)}
+                for s in scopes
+                if s.startswith(("pages_", "instagram_"))
+            ],
+            "user_id": "100000000000002",
+        }
+        if owner is not None and owner.platform == "facebook":
+            data["profile_id"] = owner.native_id
+        if not valid:
+            data["error"] = {
+                "code": 190,
+                "message": "Error validating access token: Session has expired",
+                "subcode": 463,
+            }
+        return data
+
+    def _targets(self, system_user: Any, scope: str, default: list[str]) -> list[str]:
+        """The ids a scope is granted for (a system user's `granular` in the scenario narrows it)."""
+        if system_user is None or not system_user.granular or scope not in system_user.granular:
+            return default
+        return [self.world.account(key).native_id for key in system_user.granular[scope]]
+
+    def _require_permission(self, request: Request, object_id: str, edge: str) -> None:
+        """A token without the edge's permission is refused, as Graph refuses it."""
+        token = self._token(request)
+        system_user = self.world.system_user(token)
+        owner = self.world.by_token(token)
+        if system_user is not None:
+            scopes: list[str] | None = system_user.scopes
+        else:
+            node = self.find(object_id)
+            account = owner or (node.account if node else None)
+            scopes = account.scopes if account is not None else None
+        if scopes is None:
+            return
+        missing = [p for p in EDGE_PERMISSIONS[edge] if p not in scopes]
+        if missing:
+            raise GraphError(403, f"(#10) This endpoint requires the '{missing[0]}' permission.", 10)
 
     def _require(self, object_id: str) -> Node:
         node = self.find(object_id)
@@ -830,7 +921,10 @@ class GraphApi:
                 continue
             if spec.name not in values or values[spec.name] in (None, ""):
                 continue
-            out[spec.name] = _sub(values[spec.name], spec.children)
+            children = spec.children
+            if spec.name == "instagram_business_account" and children is None:
+                children = [FieldSpec("id", {}, None)]  # a linked node: its id unless fields are asked
+            out[spec.name] = _sub(values[spec.name], children)
         if "id" not in out and fields is not None:
             out["id"] = node.id  # Graph always includes the id
         return out
@@ -855,6 +949,7 @@ class GraphApi:
                 "category_list": [{"id": "2602", "name": "College & university"}],
                 "is_published": True,
                 "instagram_business_account": self._linked_ig(account),
+                "access_token": account.token,
             }
         if node.kind == "ig_user":
             return {
@@ -1071,7 +1166,7 @@ class GraphApi:
     def _linked_ig(self, page_account: SAccount) -> dict[str, str] | None:
         for account in self.world.accounts.values():
             if account.platform == "instagram" and account.linked_page == page_account.key:
-                return {"id": account.native_id}
+                return {"id": account.native_id, "username": account.handle, "name": account.name}
         return None
 
     def _person(self, account: SAccount, person_id: str, name: str) -> dict[str, str]:

@@ -42,6 +42,7 @@ import yaml
 
 from connectors.specs import PLATFORM_NAMES
 from monitor.clock import as_utc, utcnow
+from monitor.sandbox.oauth import META_SCOPES, OAuthState, SystemUser
 
 PLATFORMS = PLATFORM_NAMES
 CHANNELS = ("comment", "reply", "mention", "dm")
@@ -173,6 +174,8 @@ class SAccount:
     website: str = ""
     token: str = ""
     linked_page: str = ""  # Instagram: key of the Facebook Page account it is linked to
+    scopes: list[str] | None = None  # Meta: the token's permissions (None: all the connector needs)
+    token_expires: datetime | None = None  # Meta: when the token expires (None: never)
     posts: list[SPost] = field(default_factory=list)
     inbox: list[SMessage] = field(default_factory=list)
     scheduled: list[SScheduled] = field(default_factory=list)
@@ -294,6 +297,8 @@ class World:
         self.ids = IdMaker(name)
         self.lock = threading.RLock()
         self._people: dict[tuple[str, str], str] = {}
+        self.system_users: list[SystemUser] = []
+        self.oauth = OAuthState()
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -310,7 +315,13 @@ class World:
         )
 
     def by_token(self, token: str) -> SAccount | None:
+        grant = self.oauth.access.get(token)  # an X OAuth 2.0 user token
+        if grant is not None:
+            return self.accounts.get(grant.account)
         return next((a for a in self.accounts.values() if a.token and a.token == token), None)
+
+    def system_user(self, token: str) -> SystemUser | None:
+        return next((s for s in self.system_users if s.token == token), None)
 
     def account(self, key: str) -> SAccount:
         try:
@@ -356,6 +367,10 @@ class World:
             website=_text(spec, "website", where),
             token=_text(spec, "token", where) or f"sandbox-{key}",
             linked_page=_text(spec, "linked_page", where),
+            scopes=[str(s) for s in spec["scopes"]] if spec.get("scopes") is not None else None,
+            token_expires=_time(spec["token_expires"], self.loaded_at, f"{where}.token_expires")
+            if spec.get("token_expires")
+            else None,
         )
         self.accounts[key] = account
         if spec.get("failure"):
@@ -367,6 +382,25 @@ class World:
         for i, item in enumerate(spec.get("scheduled") or []):
             self.add_scheduled(account, item, f"{where}.scheduled[{i}]")
         return account
+
+    def add_system_user(self, spec: dict[str, Any], where: str) -> SystemUser:
+        _mapping(spec, where)
+        pages = [str(p) for p in spec.get("pages") or []]
+        for page in pages:
+            self.account(page)
+        user = SystemUser(
+            token=_text(spec, "token", where, required=True),
+            pages=pages,
+            scopes=[str(s) for s in spec.get("scopes") or META_SCOPES["facebook"] + META_SCOPES["instagram"]],
+            expires=_time(spec["expires"], self.loaded_at, f"{where}.expires")
+            if spec.get("expires")
+            else None,
+            granular={str(k): [str(v) for v in vs] for k, vs in spec["granular"].items()}
+            if isinstance(spec.get("granular"), dict)
+            else None,
+        )
+        self.system_users.append(user)
+        return user
 
     def add_post(
         self, account: SAccount, spec: dict[str, Any], where: str, now: datetime | None = None
@@ -556,7 +590,7 @@ def parse_scenario(text: str, source: str = "<scenario>", now: datetime | None =
         raise ScenarioError(f"{source}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: the top level must be a mapping")
-    unknown = set(data) - {"scenario", "description", "page_size_cap", "accounts"}
+    unknown = set(data) - {"scenario", "description", "page_size_cap", "accounts", "system_users"}
     if unknown:
         raise ScenarioError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
     cap = data.get("page_size_cap")
@@ -570,6 +604,8 @@ def parse_scenario(text: str, source: str = "<scenario>", now: datetime | None =
         for i, spec in enumerate(accounts):
             _mapping(spec, f"accounts[{i}]")
             world.add_account(spec, f"accounts[{i}]")
+        for i, spec in enumerate(data.get("system_users") or []):
+            world.add_system_user(spec, f"system_users[{i}]")
         for account in world.accounts.values():
             if account.linked_page and account.linked_page not in world.accounts:
                 raise ScenarioError(

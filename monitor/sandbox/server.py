@@ -30,6 +30,7 @@ Admin endpoints (JSON in, JSON out; the server listens on loopback only):
 
 Push (monitor/sandbox/hooks.py): `POST /{page-id|me}/subscribed_apps` and the WebSub hub at
 `POST /pubsubhubbub/subscribe`; new posts and comments are then delivered, signed.
+    POST /_admin/oauth      {account, revoke?, expire?}   X OAuth 2.0 grants (monitor/sandbox/oauth.py)
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ class SandboxServer:
             return Response(status, text.encode(), {"content-type": "text/plain; charset=utf-8"})
         if request.method == "POST" and request.path.rstrip("/").endswith("/subscribed_apps"):
             return self._subscribed_apps(request)
+        if request.path in {"/2/oauth2/token", "/i/oauth2/authorize"}:
+            return self.oauth(request)
         api = self.platform_of(request)
         with self.world.lock:
             account = api.account_for(request)
@@ -150,6 +153,27 @@ class SandboxServer:
         response.account = account
         return response
 
+    def oauth(self, request: Request) -> Response:
+        """X's OAuth 2.0 endpoints (monitor/sandbox/oauth.py)."""
+        with self.world.lock:
+            if request.path == "/2/oauth2/token" and request.method == "POST":
+                status, body = self.world.oauth.token(request.body, request.now)
+                return Response(status, body)
+            if request.path == "/i/oauth2/authorize" and request.method == "GET":
+                handle = request.query.get("as", "")
+                account = (
+                    self.world.by_handle("x", handle)
+                    if handle
+                    else next((a for a in self.world.accounts.values() if a.platform == "x"), None)
+                )
+                if account is None:
+                    return Response(400, {"error": "invalid_request", "error_description": "no such account"})
+                status, answer = self.world.oauth.authorize(account.key, request.query)
+                if status != 302:
+                    return Response(status, answer)
+                return Response(302, b"", {"location": answer["location"]}, account)
+        return Response(405, {"error": "method not allowed"})
+
     @staticmethod
     def _spend(account: SAccount | None, failure: Any) -> None:
         if account is not None and failure.times is not None:
@@ -166,7 +190,11 @@ class SandboxServer:
                     "at": request.now.isoformat(),
                     "method": request.method,
                     "path": request.path,
-                    "query": {k: v for k, v in request.query.items() if k not in {"access_token", "key"}},
+                    "query": {
+                        k: v
+                        for k, v in request.query.items()
+                        if k not in {"access_token", "key", "input_token"}
+                    },
                     "account": response.account.key if response.account else None,
                     "status": response.status,
                 }
@@ -228,6 +256,12 @@ class SandboxServer:
         if action == "scheduled":
             item = world.add_scheduled(account, fields, "scheduled", now)
             return Response(201, {"id": item.id, "at": item.at.isoformat()})
+        if action == "oauth":
+            if fields.get("revoke"):
+                world.oauth.revoke(account.key)
+            if fields.get("expire"):
+                world.oauth.expire(account.key, now)
+            return Response(200, {"account": account.key, "refreshes": world.oauth.refreshes})
         if action == "failure":
             account.failure = None if not fields.get("mode") else parse_failure(fields, "failure")
             return Response(200, {"account": account.key, "mode": fields.get("mode")})

@@ -123,6 +123,9 @@ class XApi:
         return None
 
     def handle(self, request: Request) -> Response:
+        grant = self.world.oauth.access.get(request.bearer())
+        if grant is not None and grant.expires <= request.now:
+            return problem(401, "Unauthorized", "Unauthorized")  # an expired OAuth 2.0 user token
         if not request.bearer():
             return problem(401, "Unauthorized", "Unauthorized")
         found = self.route(request)

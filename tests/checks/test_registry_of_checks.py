@@ -14,6 +14,7 @@ CATALOGUE = [
     "cadence", "welsh-unanswered", "welsh-reply-language", "welsh-counterpart", "profile-hours",
     "emergency-posting", "video-captions", "response-time", "profile-changed", "registry", "connector-health",
     "post-anomaly", "personal-data", "clickable", "access-review",
+    "coverage", "credential-expiry",
 ]  # fmt: skip
 SEVERITIES = {"info", "low", "warning", "high", "critical"}
 
@@ -53,6 +54,8 @@ def test_each_check_declares_what_the_catalogue_needs() -> None:
         "profile-changed": "security",
         "connector-health": "operations",
         "post-anomaly": "security",
+        "coverage": "operations",
+        "credential-expiry": "operations",
     }
     assert get_check("emergency-posting").severity == "critical"
     assert get_check("profile-changed").severity == "high"

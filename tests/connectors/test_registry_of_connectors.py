@@ -62,7 +62,12 @@ def test_each_spec_is_complete(name: str) -> None:
     if spec.budget == "daily_units":
         assert "daily_quota" in spec.settings.model_fields and spec.quota_units_per_poll > 0
     ZoneInfo(spec.quota_zone)
-    assert spec.permissions and all(spec.permissions.values())
+    # every feature `accounts verify` reports is either read (with its permissions) or said not to be
+    from monitor.coverage import FEATURES
+
+    assert spec.permissions
+    assert set(spec.permissions) | set(spec.not_read) == set(FEATURES)
+    assert not set(spec.permissions) & set(spec.not_read)
 
 
 def test_the_config_schema_is_built_from_the_specs() -> None:

@@ -34,11 +34,11 @@ accounts:
     name: Ffiseg
     language: {mode: paired, pair: physics-en, lang: cy}
     monitoring_hours: Mon-Fri 09:00-17:00
-  - id: recruit-intl
-    platform: instagram
-    handle: uni_international
-    name: International recruitment
-    language: {mode: exempt, reason: audience outside Wales}
+  - {id: recruit-intl,
+     platform: instagram, native_id: "17841400000000077",
+     handle: uni_international,
+     name: International recruitment,
+     language: {mode: exempt, reason: audience outside Wales}}
 """
 
 

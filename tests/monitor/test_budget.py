@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from connectors.specs import YOUTUBE_SPEC
@@ -26,9 +27,12 @@ def make_config(accounts: list[tuple[str, str, str]], extra: str = "") -> object
     ):  # the config needs one; on a platform of its own
         accounts = [*accounts, ("hq", "instagram", "central")]
     for account_id, platform, role in accounts:
+        ig = platform == "instagram"  # Instagram cannot be polled without its id
         lines.append(
             f"  - {{id: {account_id}, platform: {platform}, handle: h{account_id.replace('-', '')}, "
-            f"name: N, role: {role}, language: {{mode: bilingual}}}}"
+            f"name: N, role: {role}, language: {{mode: bilingual}}"
+            + (f', native_id: "1784{zlib.crc32(account_id.encode()):011d}"' if ig else "")
+            + "}"
         )
     return parse_config("\n".join(lines), env={})
 

@@ -335,6 +335,24 @@ def _add_second_wave_findings(store) -> None:
             resolved.policy_section = checks["welsh-counterpart"].policy_section
 
 
+def _add_blind_spots(store) -> None:
+    """What socialmon cannot see (issue 15): a feature it could not read, and a credential not valid."""
+    from monitor.db import CoverageGapRow, CredentialFactRow
+
+    with store.session() as s:
+        s.add(
+            CoverageGapRow(
+                account_id="physics-en",
+                feature="scheduled_posts",
+                reason="the token lacks a permission",
+                fix="grant it",
+                since=NOW - timedelta(days=1),
+                seen_at=NOW,
+            )
+        )
+        s.add(CredentialFactRow(account_id="central", checked_at=NOW, valid=False, scopes=[]))
+
+
 def test_second_wave_texts_in_welsh_have_no_english(store, tmp_path: Path) -> None:
     """Triage lines and the quiet section, finding links, the clickable column, "no replies", the new
     checks' titles, quotes and advice, and resolution reasons with figures: all Welsh."""
@@ -348,6 +366,7 @@ def test_second_wave_texts_in_welsh_have_no_english(store, tmp_path: Path) -> No
             "locale: cy\n" + WEB,
         )
         _add_second_wave_findings(store)
+        _add_blind_spots(store)
         send_digest_if_due(cfg, store, NOW)
         send_digest_if_due(cfg, store, NOW + timedelta(days=1))
         route_findings(cfg, store, NOW)
@@ -359,6 +378,11 @@ def test_second_wave_texts_in_welsh_have_no_english(store, tmp_path: Path) -> No
     assert "Cydnabuwyd gan a.person@uni.ac.uk" in text and "Dolenni i'n gwefan" in html
     assert "dim atebion" in text and "yn hŷn na'r cyfnod edrych yn ôl o 7 diwrnod" in text
     assert "daeth ateb yn Gymraeg" in text and "mae 3 o'r 10 postiad bellach" in text
+    assert (
+        "YR HYN NA ALL SOCIALMON EI WELD" in text
+        and "postiadau yn y ciw yn anhysbys ar gyfer: Physics" in text
+    )
+    assert "dim byd yn ddarllenadwy (nid yw'r manylion mynediad yn ddilys) ar gyfer: University" in text
     alerts = [m for m in sink.messages if m is not digest_mail]
     assert alerts and all("/findings/" in m.get_body(("plain",)).get_content() for m in alerts)
     for mail in sink.messages:
