@@ -45,6 +45,7 @@ accounts:
     monitoring_hours: Mon-Fri 09:00-17:00
   - id: recruit-intl
     platform: instagram
+    native_id: "17841400000000077"
     handle: uni_international
     name: International recruitment
     unit: Recruitment
