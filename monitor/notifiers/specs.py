@@ -53,6 +53,7 @@ class EmailChannel(ChannelSettings):
     timeout: Duration = timedelta(seconds=30)
     verify_tls: bool = True
     ca_file: str | None = None
+    allow_insecure: bool = False  # a password over security: none to a non-loopback host
 
     notifier: ClassVar[str] = "monitor.notifiers.email:EmailNotifier"
 
@@ -78,6 +79,7 @@ class TeamsChannel(ChannelSettings):
     url: SecretStr
     format: Literal["workflows", "legacy"] = "workflows"
     timeout: Duration = timedelta(seconds=15)
+    allow_insecure: bool = False  # a webhook host that is neither Microsoft's nor loopback
 
     notifier: ClassVar[str] = "monitor.notifiers.teams:TeamsNotifier"
 
