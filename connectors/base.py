@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
 from tenacity.wait import wait_exponential_jitter
 
 from connectors.specs import PlatformSpec
@@ -26,6 +26,7 @@ from monitor.coverage import DiscoveredAccount, TokenGrant, Verification
 from monitor.logs import redact
 from monitor.models import FetchResult, RateLimit
 from monitor.seams import ErrorKind
+from monitor.storable import storable_result
 
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT")
@@ -92,8 +93,11 @@ class TransientError(ConnectorError):
 class BadPayload(ConnectorError):
     kind = "bad_payload"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, item: tuple[str, str] | None = None):
         super().__init__(message, permanent=False)
+        # (record type, platform id) of the one item that failed, when it is known: an item that
+        # keeps failing is set aside by monitor.poll so that the account's other items flow.
+        self.item = item
 
 
 class Rejected(ConnectorError):
@@ -136,6 +140,27 @@ class PollContext:
         """A feature this poll could not read: a warning now, a `coverage` finding later."""
         self.warnings.append(f"{self.account.platform} {feature}: {reason}")
         self.gaps.append((feature, reason, fix))
+
+    set_aside: frozenset[tuple[str, str]] = frozenset()  # (record type, id) items to skip
+
+    def normalise(self, record_type: str, raw: Any, make: Callable[[], T]) -> T | None:
+        """Normalise one platform item with `make()`: None for an item set aside earlier; a failure
+        becomes a BadPayload that names the item (so that one that keeps failing can be set aside)."""
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        ident = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
+        if ident and (record_type, ident) in self.set_aside:
+            return None
+        item = (record_type, ident) if ident else None
+        try:
+            return make()
+        except BadPayload as error:
+            error.item = error.item or item
+            raise
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+            where = f"{self.account.platform} {record_type} {ident or '(no id)'}"
+            raise BadPayload(
+                f"{where}: a field has the wrong type ({type(exc).__name__}: {exc})", item=item
+            ) from None
 
     def note_rate_limits(self, limits: list[RateLimit]) -> None:
         for limit in limits:
@@ -206,19 +231,50 @@ class BaseConnector(Generic[SettingsT]):
 
     discovery_note: ClassVar[str] = ""  # why discovery lists nothing on this platform, if so
 
-    def fetch(self, account: Account, cursor: dict[str, Any], now: datetime) -> FetchResult:
+    def fetch(
+        self,
+        account: Account,
+        cursor: dict[str, Any],
+        now: datetime,
+        *,
+        set_aside: frozenset[tuple[str, str]] = frozenset(),
+    ) -> FetchResult:
+        """One poll; `set_aside`: (record type, id) of items to skip (they kept failing)."""
         sleep = self.sleep if self.sleep is not None else time.sleep
-        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep)
+        ctx = PollContext(account, now, retry_budget(self.config, account), sleep=sleep, set_aside=set_aside)
         try:
-            return self._fetch(ctx, account, dict(cursor), now)
+            result = self._fetch(ctx, account, dict(cursor), now)
         except ConnectorError as error:
             raise ctx.attach(error) from None
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+            # A field of a type the normaliser did not expect: a bad payload, never a Python crash.
+            where = _failing_frame(exc)
+            bad = BadPayload(
+                f"{self.platform} response for account {account.id}: a field has the wrong type "
+                f"({type(exc).__name__}: {exc}; in {where})"
+            )
+            raise ctx.attach(bad) from None
+        # The boundary: text every database can store, no items dated far in the future.
+        return storable_result(result, now)
 
     def _fetch(
         self, ctx: PollContext, account: Account, cursor: dict[str, Any], now: datetime
     ) -> FetchResult:
         """One poll of `account`; `cursor` is the connector's own copy, returned updated in the result."""
         raise NotImplementedError
+
+
+def _failing_frame(exc: BaseException) -> str:
+    """`module.function` where a normaliser met a field of the wrong type (for the error text)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("connectors."):
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return "the connector"
+    return f"{last.tb_frame.f_globals['__name__']}.{last.tb_frame.f_code.co_name}"
 
 
 def _wait(retry_state: RetryCallState) -> float:
@@ -230,10 +286,34 @@ def _wait(retry_state: RetryCallState) -> float:
     return float(wait_exponential_jitter(initial=1, max=30, jitter=1)(retry_state))
 
 
+def _timed_out(error: BaseException) -> bool:
+    """Whether a transient error came from a timeout (the library's exception is its context)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError | _requests_timeout()):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _requests_timeout() -> type[BaseException]:
+    from requests.exceptions import Timeout
+
+    return Timeout
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    """Transient errors, except timeouts: a call that used its whole deadline ends the poll, so a
+    server that stalls holds a poll for the configured timeout at most (the next poll tries again)."""
+    return isinstance(error, TransientError) and not _timed_out(error)
+
+
 def call_with_retries(ctx: PollContext, func: Callable[[], T]) -> T:
     """Run one API call, retrying only transient errors, within the poll's retry budget."""
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
+        retry=retry_if_exception(_worth_retrying),
         stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(ctx.retry_budget.total_seconds()),
         wait=_wait,
         sleep=ctx.sleep,
@@ -322,6 +402,16 @@ def require(mapping: Any, key: str, where: str) -> Any:
     if key not in mapping or mapping[key] is None:
         raise BadPayload(f"{where}: missing field {key!r}")
     return mapping[key]
+
+
+def native_id(value: Any, where: str) -> str:
+    """A platform id: text or an integer (never an object, a list, a boolean or empty)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadPayload(f"{where}: id must be text or an integer, got {type(value).__name__}")
+    text = str(value)
+    if not text.strip():
+        raise BadPayload(f"{where}: empty id")
+    return text
 
 
 def as_list(value: Any, where: str) -> list[Any]:

@@ -43,6 +43,7 @@ state {"scheduled_posts"|"conversations": "ok"|"denied"}, denied_at, dm_last_inb
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,7 @@ from connectors.base import (
     hashtags_in,
     iso,
     links_in,
+    native_id,
     parse_time,
     require,
     unique,
@@ -216,7 +218,7 @@ class _PagePoll:
     # -- records --------------------------------------------------------------------------------
 
     def _records(self, page: dict[str, Any], optional: dict[str, dict[str, Any] | None]) -> FetchResult:
-        page_id = str(require(page, "id", "facebook page"))
+        page_id = native_id(require(page, "id", "facebook page"), "facebook page")
         profile = self._profile(page, page_id)
         posts: list[Post] = []
         messages: list[Message] = []
@@ -224,12 +226,14 @@ class _PagePoll:
         for raw in self.graph.all_pages(
             as_dict(page.get("published_posts"), "facebook published_posts"), "published_posts"
         ):
-            post = self._post(raw)
-            if post.created_at < self.window_start:
+            post = self.ctx.normalise("post", raw, functools.partial(self._post, raw))
+            if post is None or post.created_at < self.window_start:
                 continue
             posts.append(post)
             for comment in self._comments(raw, post.native_id):
-                record = self._comment_record(comment, post, page_id)
+                record = self.ctx.normalise(
+                    "message", comment, functools.partial(self._comment_record, comment, post, page_id)
+                )
                 if isinstance(record, Reply):
                     replies.append(record)
                 elif record is not None:
@@ -296,7 +300,7 @@ class _PagePoll:
         )
 
     def _post(self, raw: dict[str, Any]) -> Post:
-        post_id = str(require(raw, "id", "facebook post"))
+        post_id = native_id(require(raw, "id", "facebook post"), "facebook post")
         where = f"facebook post {post_id}"
         text = str(raw.get("message") or "")
         links: list[str] = list(links_in(text))
@@ -350,7 +354,7 @@ class _PagePoll:
         return fresh
 
     def _comment_record(self, comment: dict[str, Any], post: Post, page_id: str) -> Message | Reply | None:
-        comment_id = str(require(comment, "id", "facebook comment"))
+        comment_id = native_id(require(comment, "id", "facebook comment"), "facebook comment")
         where = f"facebook comment {comment_id}"
         author = as_dict(comment.get("from"), where)
         parent = str(as_dict(comment.get("parent"), where).get("id") or "")
@@ -382,7 +386,7 @@ class _PagePoll:
 
     def _scheduled(self, raw: Any) -> ScheduledPost:
         raw = as_dict(raw, "facebook scheduled post")
-        post_id = str(require(raw, "id", "facebook scheduled post"))
+        post_id = native_id(require(raw, "id", "facebook scheduled post"), "facebook scheduled post")
         when = raw.get("scheduled_publish_time")
         scheduled_for = None
         if isinstance(when, int | float) or (isinstance(when, str) and when.isdigit()):
@@ -413,7 +417,9 @@ class _PagePoll:
         newest = self.dm_since
         for conversation in self.graph.all_pages(edge, "conversations", stop=older_than_cursor):
             conversation = as_dict(conversation, "facebook conversation")
-            conversation_id = str(require(conversation, "id", "facebook conversation"))
+            conversation_id = native_id(
+                require(conversation, "id", "facebook conversation"), "facebook conversation"
+            )
             updated = parse_time(require(conversation, "updated_time", conversation_id), conversation_id)
             if updated < self.dm_since - OVERLAP:
                 continue
@@ -425,7 +431,7 @@ class _PagePoll:
             link = conversation.get("link")
             for raw in sorted((as_dict(m, conversation_id) for m in thread), key=_created):  # oldest first
                 created = _created(raw)
-                message_id = str(require(raw, "id", "facebook message"))
+                message_id = native_id(require(raw, "id", "facebook message"), "facebook message")
                 author = as_dict(raw.get("from"), message_id)
                 event = DmEvent(
                     native_id=message_id,

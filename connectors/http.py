@@ -5,7 +5,9 @@ Both libraries hard-code their hosts (`https://api.twitter.com` in `tweepy.clien
 supply. `RebasingSession` is that session: it moves each request from the library's native origin
 to the configured `base_url` (an outbound proxy or the sandbox), applies the timeout, and counts
 requests and keeps the last response so the connector can read status and rate-limit headers
-that the libraries throw away.
+that the libraries throw away. Each request runs under a whole-call deadline of the configured
+timeout (`connectors.deadline`), and a redirect to another host is not followed (the 3xx comes
+back to the connector as an error).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from connectors.deadline import DeadlineAdapter, deadline
 from monitor.clock import parse_retry_after
 from monitor.models import RateLimit
 
@@ -37,6 +40,9 @@ class RebasingSession(requests.Session):
             # Reuse the caller's adapters (connection pool, retries off, test transports).
             for prefix, adapter in transport.adapters.items():
                 self.mount(prefix, adapter)
+        else:
+            for prefix in ("https://", "http://"):
+                self.mount(prefix, DeadlineAdapter())
 
     def rebase(self, url: str) -> str:
         if url.startswith(self.native_origin + "/") or url == self.native_origin:
@@ -48,9 +54,21 @@ class RebasingSession(requests.Session):
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         self.last_response = None
         self.requests_made += 1
-        response = super().request(method, self.rebase(url_text), *args, **kwargs)
+        with deadline(self.timeout):
+            response = super().request(method, self.rebase(url_text), *args, **kwargs)
         self.last_response = response
         return response
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only within the same host: a platform API never sends us elsewhere."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        here = urlsplit(resp.url or "")
+        there = urlsplit(urljoin(resp.url or "", target))
+        if (there.scheme, there.netloc.lower()) != (here.scheme, here.netloc.lower()):
+            return None
+        return target
 
 
 def path_of(url: str) -> str:

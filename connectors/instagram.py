@@ -23,6 +23,7 @@ DMs (Messenger `platform=instagram`) are not read. Cursor: ig_user_id, username,
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,7 @@ from connectors.base import (
     hashtags_in,
     iso,
     links_in,
+    native_id,
     parse_time,
     require,
 )
@@ -96,7 +98,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         comments_since = cursor_since(cursor.get("comments_since"), window_start)
 
         user = graph.get(str(account.native_id), {"fields": user_fields()}, "user")
-        user_id = str(require(user, "id", "instagram user"))
+        user_id = native_id(require(user, "id", "instagram user"), "instagram user")
         username = str(user.get("username") or "")
         profile = ProfileSnapshot(
             account_id=account.id,
@@ -116,8 +118,8 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         messages: list[Message] = []
         replies: list[Reply] = []
         for raw in media:
-            post = self._post(account, raw)
-            if post.created_at < window_start:
+            post = ctx.normalise("post", raw, functools.partial(self._post, account, raw))
+            if post is None or post.created_at < window_start:
                 continue
             posts.append(post)
             comments = graph.all_pages(
@@ -132,10 +134,20 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
                     *as_list(as_dict(comment.get("replies"), "replies").get("data"), "replies"),
                 ]
                 for item in thread:
-                    record = self._comment(
-                        account, as_dict(item, "instagram reply"), post, comment, user_id, username
+                    record = ctx.normalise(
+                        "message",
+                        item,
+                        functools.partial(
+                            self._comment,
+                            account,
+                            as_dict(item, "instagram reply"),
+                            post,
+                            comment,
+                            user_id,
+                            username,
+                        ),
                     )
-                    if record.created_at < comments_since - OVERLAP:
+                    if record is None or record.created_at < comments_since - OVERLAP:
                         continue
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
         newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
@@ -146,7 +158,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
 
     def _post(self, account: Account, raw: Any) -> Post:
         raw = as_dict(raw, "instagram media")
-        media_id = str(require(raw, "id", "instagram media"))
+        media_id = native_id(require(raw, "id", "instagram media"), "instagram media")
         where = f"instagram media {media_id}"
         text = str(raw.get("caption") or "")
         media_type = str(raw.get("media_type") or "")
@@ -173,7 +185,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         user_id: str,
         username: str,
     ) -> Message | Reply:
-        comment_id = str(require(raw, "id", "instagram comment"))
+        comment_id = native_id(require(raw, "id", "instagram comment"), "instagram comment")
         where = f"instagram comment {comment_id}"
         author = as_dict(raw.get("from"), where)
         author_name = str(raw.get("username") or author.get("username") or "")

@@ -88,6 +88,7 @@ class XPlatform(Strict):
     client_secret: SecretStr | None = None  # confidential clients only
     redirect_uri: str = "http://127.0.0.1:8976/callback"
     authorize_url: str = "https://x.com/i/oauth2/authorize"
+    allow_insecure: bool = False  # plain http base_url to a non-loopback host (monitor.insecure)
 
     _url = field_validator("base_url")(check_base_url)
 
@@ -100,6 +101,7 @@ class GraphPlatform(Strict):
     # The access token is a system-user (or user) token: each Page's own token is fetched with it
     # (`GET /{page-id}?fields=access_token`) and cached, so one token serves every Page.
     page_tokens: bool = False
+    allow_insecure: bool = False  # plain http base_url to a non-loopback host (monitor.insecure)
 
     _url = field_validator("base_url")(check_base_url)
 
@@ -116,6 +118,7 @@ class YouTubePlatform(Strict):
     api_key: SecretStr | None = None
     daily_quota: int = Field(default=10_000, gt=0)
     timeout: Duration = timedelta(seconds=20)
+    allow_insecure: bool = False  # plain http base_url to a non-loopback host (monitor.insecure)
 
     _url = field_validator("base_url")(check_base_url)
 

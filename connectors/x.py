@@ -59,6 +59,7 @@ from connectors.base import (
     avatar_fingerprint,
     call_with_retries,
     iso,
+    native_id,
     parse_time,
     require,
     unique,
@@ -191,7 +192,7 @@ class XConnector(BaseConnector[XPlatform]):
     ) -> FetchResult:
         client = self._client(account)
         user = self._user(ctx, client, account)
-        user_id = str(require(user, "id", "X user"))
+        user_id = native_id(require(user, "id", "X user"), "X user")
         username = str(user.get("username") or account.handle or "")
         profile = ProfileSnapshot(
             account_id=account.id,
@@ -223,7 +224,14 @@ class XConnector(BaseConnector[XPlatform]):
             if m.get("type") == "video"
         }
         for tweet in tweets:
-            post, reply = self._own_tweet(account, tweet, user_id, username, video_keys)
+            own = ctx.normalise(
+                "post",
+                tweet,
+                functools.partial(self._own_tweet, account, tweet, user_id, username, video_keys),
+            )
+            if own is None:
+                continue  # set aside: it kept failing
+            post, reply = own
             posts.append(post)
             if reply:
                 replies.append(reply)
@@ -243,7 +251,11 @@ class XConnector(BaseConnector[XPlatform]):
         for tweet in mentions:
             if str(tweet.get("author_id")) == user_id:
                 continue  # the account mentioning itself (a self-thread) is not inbound
-            messages.append(self._mention(account, tweet, authors))
+            mention = ctx.normalise(
+                "message", tweet, functools.partial(self._mention, account, tweet, authors)
+            )
+            if mention is not None:
+                messages.append(mention)
         cursor["mentions_since_id"] = _max_id(cursor.get("mentions_since_id"), newest)
 
         dms, dm_replies = self._direct_messages(ctx, client, account, user_id, cursor, now, backfill_start)
@@ -315,7 +327,7 @@ class XConnector(BaseConnector[XPlatform]):
     def _own_tweet(
         self, account: Account, tweet: dict[str, Any], user_id: str, username: str, video_keys: set[Any]
     ) -> tuple[Post, Reply | None]:
-        tweet_id = str(require(tweet, "id", "X tweet"))
+        tweet_id = native_id(require(tweet, "id", "X tweet"), "X tweet")
         where = f"X tweet {tweet_id}"
         text = _expanded_text(tweet)
         created = parse_time(require(tweet, "created_at", where), where)
@@ -364,7 +376,7 @@ class XConnector(BaseConnector[XPlatform]):
     def _mention(
         self, account: Account, tweet: dict[str, Any], authors: dict[str, dict[str, Any]]
     ) -> Message:
-        tweet_id = str(require(tweet, "id", "X mention"))
+        tweet_id = native_id(require(tweet, "id", "X mention"), "X mention")
         where = f"X mention {tweet_id}"
         text = _expanded_text(tweet)
         author_id = str(tweet.get("author_id") or "")
@@ -454,10 +466,12 @@ class XConnector(BaseConnector[XPlatform]):
         cursor: dict[str, Any],
     ) -> tuple[list[Message], list[Reply]]:
         threads = DmThreads("x", account.id, cursor)
-        for event in sorted(events, key=lambda e: int(str(require(e, "id", "X dm event")))):  # oldest first
+        for event in sorted(
+            events, key=lambda e: int(native_id(require(e, "id", "X dm event"), "X dm event"))
+        ):  # oldest first
             event_id = str(event["id"])
             where = f"X dm event {event_id}"
-            sender = str(require(event, "sender_id", where))
+            sender = native_id(require(event, "sender_id", where), where)
             author = users.get(sender, {})
             cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
             threads.add(
@@ -499,7 +513,7 @@ def _max_id(current: Any, candidate: Any) -> str | None:
 
 
 def _is_newer(event: dict[str, Any], since: str | None, backfill_start: datetime) -> bool:
-    event_id = str(require(event, "id", "X dm event"))
+    event_id = native_id(require(event, "id", "X dm event"), "X dm event")
     if since:
         return int(event_id) > int(since)
     return parse_time(require(event, "created_at", f"X dm event {event_id}"), "X dm event") >= backfill_start

@@ -36,6 +36,7 @@ rechecked_at, comments_since, reply_counts {thread: count} (bounded).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,9 +64,11 @@ from connectors.base import (
     hashtags_in,
     iso,
     links_in,
+    native_id,
     parse_time,
     require,
 )
+from connectors.deadline import deadline
 from connectors.http import retry_after_seconds
 from connectors.specs import YOUTUBE_SPEC
 from monitor.config import Account, YouTubePlatform
@@ -104,7 +107,10 @@ class YouTubeConnector(BaseConnector[YouTubePlatform]):
         key = self.credential(account)
         if not key:
             raise AuthExpired(f"account {account.id}: no YouTube API key configured")
-        http = self.transport or httplib2.Http(timeout=self.settings.timeout.total_seconds())
+        http = self.transport
+        if http is None:
+            http = httplib2.Http(timeout=self.settings.timeout.total_seconds())
+            http.follow_redirects = False  # a platform API never sends us to another host
         return build(
             "youtube",
             "v3",
@@ -135,7 +141,13 @@ class _ChannelPoll:
         self.now = now
         self.ctx = ctx
         self.yt = connector._service(account)
+        self.timeout = connector.settings.timeout.total_seconds()
         self.window_start = now - connector.config.policy.backfill
+
+    def _open_connections(self) -> list[Any]:
+        """httplib2's open connections, for the deadline to cut."""
+        http = getattr(self.yt, "_http", None)
+        return list(getattr(http, "connections", {}).values())
 
     def _execute(self, resource: str, **params: Any) -> dict[str, Any]:
         request = getattr(self.yt, resource)().list(**params)
@@ -145,7 +157,8 @@ class _ChannelPoll:
             self.ctx.http_requests += 1
             self.ctx.quota_units += UNITS[resource]
             try:
-                body = request.execute(num_retries=0)
+                with deadline(self.timeout, self._open_connections):
+                    body = request.execute(num_retries=0)
             except HttpError as exc:
                 raise _map_error(resource, exc, self.now) from None
             except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
@@ -205,7 +218,7 @@ class _ChannelPoll:
         ).get("uploads")
         if not uploads:
             raise BadPayload("youtube channel: contentDetails.relatedPlaylists.uploads missing")
-        channel_id = str(require(channel, "id", "youtube channel"))
+        channel_id = native_id(require(channel, "id", "youtube channel"), "youtube channel")
         thumbnails = as_dict(snippet.get("thumbnails"), "thumbnails")
         avatar = as_dict(thumbnails.get("default") or thumbnails.get("medium"), "thumbnail").get("url")
         handle = str(snippet.get("customUrl") or self.account.handle or "")
@@ -285,10 +298,12 @@ class _ChannelPoll:
                 id=",".join(chunk),
                 maxResults=50,
             )
-            posts.extend(
-                self._video(as_dict(i, "youtube video"))
-                for i in as_list(body.get("items"), "youtube videos items")
-            )
+            for item in as_list(body.get("items"), "youtube videos items"):
+                post = self.ctx.normalise(
+                    "post", item, functools.partial(self._video, as_dict(item, "youtube video"))
+                )
+                if post is not None:  # None: set aside, it kept failing
+                    posts.append(post)
         return posts
 
     def _advance_upload_cursor(
@@ -308,7 +323,7 @@ class _ChannelPoll:
         self.cursor.update(video_ids_seen=seen, recheck=recheck)
 
     def _video(self, item: dict[str, Any]) -> Post:
-        video_id = str(require(item, "id", "youtube video"))
+        video_id = native_id(require(item, "id", "youtube video"), "youtube video")
         where = f"youtube video {video_id}"
         snippet = as_dict(require(item, "snippet", where), where)
         details = as_dict(item.get("contentDetails"), where)
@@ -356,7 +371,7 @@ class _ChannelPoll:
             ]
             oldest = None
             for thread in threads:
-                thread_id = str(require(thread, "id", "youtube commentThread"))
+                thread_id = native_id(require(thread, "id", "youtube commentThread"), "youtube commentThread")
                 snippet = as_dict(require(thread, "snippet", thread_id), thread_id)
                 top = as_dict(require(snippet, "topLevelComment", thread_id), thread_id)
                 video_id = str(snippet.get("videoId") or "")
@@ -368,13 +383,25 @@ class _ChannelPoll:
                 if total > len(inline) and counts.get(thread_id) != total:
                     inline = self._all_replies(thread_id)
                 counts[thread_id] = total
-                top_record = self._comment(top, channel_id, video_id, thread_id, parent="")
-                oldest = top_record.created_at if oldest is None else min(oldest, top_record.created_at)
+                top_record = self.ctx.normalise(
+                    "message",
+                    top,
+                    functools.partial(self._comment, top, channel_id, video_id, thread_id, parent=""),
+                )
+                if top_record is not None:
+                    oldest = top_record.created_at if oldest is None else min(oldest, top_record.created_at)
                 for record in [
                     top_record,
-                    *(self._comment(c, channel_id, video_id, thread_id, thread_id) for c in inline),
+                    *(
+                        self.ctx.normalise(
+                            "message",
+                            c,
+                            functools.partial(self._comment, c, channel_id, video_id, thread_id, thread_id),
+                        )
+                        for c in inline
+                    ),
                 ]:
-                    if record.created_at < since - OVERLAP:
+                    if record is None or record.created_at < since - OVERLAP:
                         continue
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
             if oldest is None or oldest < since:
@@ -400,7 +427,7 @@ class _ChannelPoll:
     def _comment(
         self, comment: dict[str, Any], channel_id: str, video_id: str, thread_id: str, parent: str
     ) -> Message | Reply:
-        comment_id = str(require(comment, "id", "youtube comment"))
+        comment_id = native_id(require(comment, "id", "youtube comment"), "youtube comment")
         where = f"youtube comment {comment_id}"
         snippet = as_dict(require(comment, "snippet", where), where)
         author_id = str(as_dict(snippet.get("authorChannelId"), where).get("value") or "")

@@ -17,7 +17,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from monitor.config_schema import Config, cross_checks
+from monitor.insecure import insecure_settings
 from monitor.notifiers.specs import CHANNELS
+from monitor.secrets import SecretFileError, line_break_problem, mask_secrets, read_secret_file
 
 DEFAULT_CONFIG_PATH = "config/socialmon.yaml"
 MAX_ALIASES = 100
@@ -28,6 +30,7 @@ MAX_DEPTH = 30
 MAX_REPORTED = 20
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 _SECRET_REF = re.compile(r"\$\{([^}]*)\}")
+_FILE_VARIABLE = re.compile(r"\$\{file:([^}$]*)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Every secret value resolved from the environment or a file; the log redactor masks them.
 RESOLVED_SECRETS: set[str] = set()
@@ -175,36 +178,55 @@ class _Located:
         return ConfigError(lines)
 
     def _mask(self, text: str) -> str:
-        # A secret referenced into a checked field (say an address) must not come back in its error.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if len(secret) >= 4:  # shorter values would mask ordinary words (and are no secret)
-                text = text.replace(secret, "[REDACTED]")
-        return text
+        # A secret referenced into a checked field (say an address) must not come back in its error,
+        # in any form (each line, JSON-escaped, URL-encoded, repr).
+        return mask_secrets(text, self.secrets)
 
 
 def _resolve_secrets(
-    value: Any, path: tuple[Any, ...], env: dict[str, str], problems: list[tuple[Any, str]], found: set[str]
+    value: Any,
+    path: tuple[Any, ...],
+    env: dict[str, str],
+    problems: list[tuple[Any, str]],
+    found: set[str],
+    notes: list[tuple[Any, str]] | None = None,
 ) -> Any:
-    """Replace every `${NAME}` and `${file:/path}` in string values; collect what is wrong."""
+    """Replace every `${NAME}` and `${file:/path}` in string values; collect what is wrong
+    (`problems`) and what is worth a warning (`notes`). A file path may itself name a variable:
+    `${file:${CREDENTIALS_DIRECTORY}/x_token}` (systemd's LoadCredential=)."""
     if isinstance(value, dict):
-        return {k: _resolve_secrets(v, (*path, k), env, problems, found) for k, v in value.items()}
+        return {k: _resolve_secrets(v, (*path, k), env, problems, found, notes) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_secrets(v, (*path, i), env, problems, found) for i, v in enumerate(value)]
+        return [_resolve_secrets(v, (*path, i), env, problems, found, notes) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+
+    def file_variable(match: re.Match[str]) -> str:
+        name = match[2]
+        if name not in env:
+            problems.append((path, f"environment variable {name} (in a ${{file:...}} path) is not set"))
+            return match[0].replace(f"${{{name}}}", "")
+        return f"${{file:{match[1]}{env[name]}"
+
+    value = _FILE_VARIABLE.sub(file_variable, value)
 
     def substitute(match: re.Match[str]) -> str:
         ref = match[1].strip()
         if ref.startswith("file:"):
             file_path = Path(ref[5:].strip()).expanduser()
             try:
-                secret = file_path.read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-                problems.append((path, f"cannot read secret file {str(file_path)!r}: {reason}"))
+                secret, warning = read_secret_file(file_path)
+            except SecretFileError as exc:
+                problems.append((path, f"cannot read secret file {str(file_path)!r}: {exc}"))
                 return ""
-            if not secret:
+            if warning and notes is not None:
+                notes.append((path, f"secret file {str(file_path)!r} {warning}"))
+            if not secret.strip():
                 problems.append((path, f"secret file {str(file_path)!r} is empty"))
+            elif broken := line_break_problem(secret):
+                found.add(secret)  # still masked wherever it might be echoed
+                problems.append((path, f"secret file {str(file_path)!r} {broken}"))
+                return ""
         elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ref):
             if ref not in env:
                 problems.append((path, f"environment variable {ref} is not set"))
@@ -212,6 +234,10 @@ def _resolve_secrets(
             secret = env[ref]
             if not secret.strip():
                 problems.append((path, f"environment variable {ref} is empty"))
+            elif broken := line_break_problem(secret):
+                found.add(secret)
+                problems.append((path, f"environment variable {ref} {broken}"))
+                return ""
         else:
             problems.append(
                 (path, "${...} must name an environment variable (${NAME}) or a file (${file:/path})")
@@ -385,7 +411,8 @@ def parse_config(text: str | bytes, source: str = "<config>", env: dict[str, str
     located = _Located(source, {})
     data = _read_yaml(text, source, located)
     problems: list[tuple[Any, str]] = []
-    resolved = _resolve_secrets(data, (), env, problems, located.secrets)
+    notes: list[tuple[Any, str]] = []
+    resolved = _resolve_secrets(data, (), env, problems, located.secrets, notes)
     RESOLVED_SECRETS.update(located.secrets)
     if problems:
         raise located.error(problems)
@@ -394,9 +421,12 @@ def parse_config(text: str | bytes, source: str = "<config>", env: dict[str, str
     except ValidationError as exc:
         raise located.error(_pydantic_problems(exc, resolved)) from None
     cross = cross_checks(config)
+    refused, warned = insecure_settings(config, data)
+    cross += refused
     if cross:
         raise located.error(cross)
-    return config
+    warnings = tuple(located.message(p, m) for p, m in [*notes, *warned])
+    return config.model_copy(update={"load_warnings": warnings}) if warnings else config
 
 
 def _read_yaml(text: str | bytes, source: str, located: _Located) -> dict[str, Any]:

@@ -324,6 +324,7 @@ class Config(Strict):
     web: Web | None = None  # the dashboard (monitor/web_config.py); off when absent
     discovery: Discovery = Discovery()
     source: str = Field("", exclude=True)  # the file it came from (set by the loader)
+    load_warnings: tuple[str, ...] = Field((), exclude=True)  # valid but risky (set by the loader)
 
     @field_validator("timezone")
     @classmethod

@@ -482,3 +482,33 @@ class DiscoveredAccountRow(Base):
     name: Mapped[str] = mapped_column(Text)
     handle: Mapped[str] = mapped_column(String(128), default="")
     seen_at: Mapped[datetime]
+
+
+# --- hostile input and failing surroundings (issue 18) ----------------------------------------
+
+
+class SetAsideItemRow(Base):
+    """A polled item that could not be stored: kept aside so the account's other items still flow."""
+
+    __tablename__ = "set_aside_items"
+    __table_args__ = (UniqueConstraint("account_id", "record_type", "native_id", name="uq_set_aside_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    record_type: Mapped[str] = mapped_column(String(16))  # post | message | reply | profile | scheduled
+    native_id: Mapped[str] = mapped_column(String(255))
+    error: Mapped[str] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+
+
+class ChannelHealthRow(Base):
+    """An alert channel's delivery health: consecutive timeouts, and since when it counts as broken."""
+
+    __tablename__ = "channel_health"
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consecutive_timeouts: Mapped[int] = mapped_column(Integer, default=0)
+    broken_since: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

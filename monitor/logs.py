@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from monitor.config import RESOLVED_SECRETS
+from monitor.secrets import mask_secrets
 
 _PATTERNS = (
     # query parameters and key=value pairs that carry credentials
@@ -71,9 +72,8 @@ def redact(text: str) -> str:
     """Remove every known secret value and secret-shaped substring from a text."""
     if not text:
         return text
-    for secret in sorted(RESOLVED_SECRETS, key=len, reverse=True):
-        if len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "[REDACTED]")
+    # Every form of each secret: each of its lines, JSON-escaped, URL-encoded, repr.
+    text = mask_secrets(text, frozenset(RESOLVED_SECRETS))
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -114,7 +114,13 @@ class StoreCollector(Collector):
         yield emergency
 
 
+IDLE_TIMEOUT = 10.0  # seconds a connection may sit without sending a request
+
+
 class _QuietHandler(WSGIRequestHandler):
+    # StreamRequestHandler puts this on the socket: an idle connection is closed, not held forever.
+    timeout = IDLE_TIMEOUT
+
     def log_message(self, format: str, *args: Any) -> None:  # access logs are noise here
         pass
 
@@ -128,6 +134,8 @@ class _ThreadingWSGIServer(WSGIServer):
     def _handle(self, request: Any, client_address: Any) -> None:
         try:
             self.finish_request(request, client_address)
+        except TimeoutError:
+            pass  # an idle client: its connection is closed below
         except Exception:
             self.handle_error(request, client_address)
         finally:
@@ -138,8 +146,14 @@ class MetricsServer:
     """`/metrics` (Prometheus text) and `/healthz` (JSON; 200 healthy, 503 not)."""
 
     def __init__(
-        self, metrics: Metrics, health: Callable[[], tuple[bool, dict[str, Any]]], host: str, port: int
+        self,
+        metrics: Metrics,
+        health: Callable[[], tuple[bool, dict[str, Any]]],
+        host: str,
+        port: int,
+        idle_timeout: float = IDLE_TIMEOUT,
     ):
+        self.idle_timeout = idle_timeout
         self.metrics = metrics
         self.health = health
         self.host = host
@@ -173,7 +187,7 @@ class MetricsServer:
             self.requested_port,
             self._app,
             server_class=_ThreadingWSGIServer,
-            handler_class=_QuietHandler,
+            handler_class=type("_Handler", (_QuietHandler,), {"timeout": self.idle_timeout}),
         )
         self._thread = serve_in_thread(self._server, "metrics")
         log.info("metrics listening", url=f"http://{self.host}:{self.port}/metrics")

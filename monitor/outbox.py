@@ -12,14 +12,17 @@ from __future__ import annotations
 import os
 import random
 import socket
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.channel_health import note_delivered, note_timeout, timed_out
 from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.db import AlertAttemptRow, AlertRow
@@ -60,6 +63,7 @@ class SendResult:
     outcome: str  # delivered | retry | failed
     error: str | None = None
     next_attempt_at: datetime | None = None
+    timed_out: bool = False
 
 
 @dataclass
@@ -70,6 +74,7 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     results: list[SendResult] = field(default_factory=list)
+    released: int = 0  # claimed rows handed back untried: their channel had just timed out
 
 
 _COUNTERS = {"delivered": "delivered", "retry": "retried", "failed": "failed"}
@@ -80,6 +85,36 @@ def default_instance_id() -> str:
 
 
 # --- claiming ----------------------------------------------------------------------------------
+
+
+# On-call first: emergency and security alerts are claimed (and sent) before digest and operations.
+PRIORITY_ROUTES = ("emergency", "security")
+
+# Channels this process is delivering right now: a channel stuck on a dead server is not claimed
+# again by a concurrent sender (which would only queue behind it) until its current run ends.
+_busy_lock = threading.Lock()
+_busy: dict[str, int] = {}
+
+
+def _priority() -> Any:
+    return case((AlertRow.route.in_(PRIORITY_ROUTES), 0), else_=1)
+
+
+def _sort_key(row: AlertRow) -> tuple[int, int]:
+    return (0 if row.route in PRIORITY_ROUTES else 1, row.id)
+
+
+def busy_channels() -> set[str]:
+    with _busy_lock:
+        return {channel for channel, count in _busy.items() if count > 0}
+
+
+def _set_busy(channels: Collection[str], delta: int) -> None:
+    with _busy_lock:
+        for channel in channels:
+            _busy[channel] = _busy.get(channel, 0) + delta
+            if _busy[channel] <= 0:
+                del _busy[channel]
 
 
 def _claimable(now: datetime, lease: timedelta) -> Any:
@@ -97,13 +132,17 @@ def claim_due(
     *,
     ids: Sequence[int] | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
+    exclude_channels: Collection[str] = (),
 ) -> list[AlertRow]:
-    """Claim up to `limit` due rows for this instance (committed before returning)."""
+    """Claim up to `limit` due rows for this instance (committed before returning), emergency and
+    security first; rows of `exclude_channels` are left for later."""
     with store.session() as session:
         candidates = select(AlertRow.id).where(_claimable(now, policy.lease))
         if ids is not None:
             candidates = candidates.where(AlertRow.id.in_(list(ids)))
-        candidates = candidates.order_by(AlertRow.next_attempt_at, AlertRow.id).limit(limit)
+        if exclude_channels:
+            candidates = candidates.where(AlertRow.channel.not_in(list(exclude_channels)))
+        candidates = candidates.order_by(_priority(), AlertRow.next_attempt_at, AlertRow.id).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(
                 skip_locked=True
@@ -147,7 +186,7 @@ def claim_due(
     for row in rows:
         # A transient mark on the detached row (not a column): send_due counts the reclaimed.
         setattr(row, "reclaimed", row.id in abandoned)  # noqa: B010
-    return rows
+    return sorted(rows, key=_sort_key)
 
 
 # --- delivering --------------------------------------------------------------------------------
@@ -177,22 +216,63 @@ def send_due(
     now = clock()
     instance_id = instance_id or default_instance_id()
     report = SendReport()
-    rows = claim_due(store, now, instance_id, limit, ids=ids, policy=policy)
+    rows = claim_due(store, now, instance_id, limit, ids=ids, policy=policy, exclude_channels=busy_channels())
     report.claimed = len(rows)
     report.reclaimed = sum(1 for r in rows if getattr(r, "reclaimed", False))
-    own = notifiers is None
-    notifiers = notifiers if notifiers is not None else {}
-    try:
-        for row in rows:
-            result = _deliver_one(config, store, row, instance_id, policy, notifiers, clock)
-            report.results.append(result)
-            counter = _COUNTERS[result.outcome]
-            setattr(report, counter, getattr(report, counter) + 1)
-    finally:
-        if own:
-            for notifier in notifiers.values():
-                notifier.close()
+    queues: dict[str, list[AlertRow]] = {}
+    for row in rows:
+        queues.setdefault(row.channel, []).append(row)
+
+    def deliver_channel(queue: list[AlertRow], shared: dict[str, Notifier] | None) -> list[SendResult]:
+        own = shared if shared is not None else {}
+        results: list[SendResult] = []
+        try:
+            for index, row in enumerate(queue):
+                result = _deliver_one(config, store, row, instance_id, policy, own, clock)
+                results.append(result)
+                if result.timed_out:  # the rest of this channel waits for the next run, untried
+                    report.released += _release(store, queue[index + 1 :], instance_id)
+                    break
+        finally:
+            if shared is None:
+                for notifier in own.values():
+                    notifier.close()
+            _set_busy([queue[0].channel], -1)
+        return results
+
+    _set_busy(queues, +1)
+    if notifiers is not None or len(queues) <= 1:
+        # One channel (or the caller's notifiers, which may not be thread-safe): no thread needed.
+        outcomes = [deliver_channel(queue, notifiers) for queue in queues.values()]
+    else:
+        # Each channel on its own thread: a slow or dead channel delays only itself.
+        with ThreadPoolExecutor(max_workers=len(queues), thread_name_prefix="outbox") as pool:
+            futures = [pool.submit(deliver_channel, queue, None) for queue in queues.values()]
+            outcomes = [future.result() for future in futures]
+    order = {row.id: i for i, row in enumerate(rows)}
+    for result in sorted((r for rs in outcomes for r in rs), key=lambda r: order[r.alert_id]):
+        report.results.append(result)
+        counter = _COUNTERS[result.outcome]
+        setattr(report, counter, getattr(report, counter) + 1)
     return report
+
+
+def _release(store: Any, rows: Sequence[AlertRow], instance_id: str) -> int:
+    """Hand claimed rows back, untried and without counting an attempt."""
+    if not rows:
+        return 0
+    with store.session() as session:
+        released = session.execute(
+            update(AlertRow)
+            .where(
+                AlertRow.id.in_([r.id for r in rows]),
+                AlertRow.status == "sending",
+                AlertRow.claimed_by == instance_id,
+            )
+            .values(status="pending", claimed_at=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return int(released or 0)
 
 
 def to_outgoing(row: AlertRow) -> OutgoingAlert:
@@ -238,8 +318,36 @@ def _deliver_one(
             store, row, instance_id, finished, "delivered", None, status="delivered", delivered_at=finished
         )
         bound.info("alert_delivered", attempts=row.attempts + 1)
+        note_delivered(store, row.channel, finished)
         return SendResult(row.id, row.route, row.channel, row.reason, "delivered")
     message = redact(error.message)[:1000]
+    if timed_out(error) and channel is not None:
+        note_timeout(config, store, row.channel, message, finished)
+        result = _after_failure(config, store, row, instance_id, policy, error, message, finished, bound)
+        return SendResult(
+            result.alert_id,
+            result.route,
+            result.channel,
+            result.reason,
+            result.outcome,
+            result.error,
+            result.next_attempt_at,
+            timed_out=True,
+        )
+    return _after_failure(config, store, row, instance_id, policy, error, message, finished, bound)
+
+
+def _after_failure(
+    config: Config,
+    store: Any,
+    row: AlertRow,
+    instance_id: str,
+    policy: RetryPolicy,
+    error: DeliveryError,
+    message: str,
+    finished: datetime,
+    bound: Any,
+) -> SendResult:
     attempts = row.attempts + 1
     permanent = error.permanent or row.reason == "test" or attempts >= policy.max_attempts
     if permanent:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector, ConnectorError, RateLimited
+from connectors.base import BaseConnector, Connector, ConnectorError, RateLimited
 from connectors.specs import platform_spec
 from monitor.clock import utcnow
 from monitor.config import Account, Config
@@ -25,6 +25,8 @@ from monitor.db import PollRunRow, RateLimitRow
 from monitor.logs import get_logger, redact
 from monitor.models import FetchResult
 from monitor.seams import PollStatus
+from monitor.setaside import StoreFailed, note_bad_item, set_aside_keys, set_aside_unstorable
+from monitor.storable import storable_text
 from monitor.store import (
     Store,
     account_state,
@@ -92,13 +94,20 @@ def poll_account(
         connector = get_connector(account.platform, config)
     with store.session() as session:
         cursor = load_cursor(session, account.id)
+        skip = set_aside_keys(session, account.id)
     prepare_user_token(store, connector, account, now)
 
     try:
-        result = connector.fetch(account, cursor, now)
+        if skip and isinstance(connector, BaseConnector):
+            result = connector.fetch(account, cursor, now, set_aside=skip)
+        else:
+            result = connector.fetch(account, cursor, now)
     except ConnectorError as error:
         finished = now + timedelta(seconds=time.monotonic() - started)
         outcome = _record_failure(store, account, error, now, finished)
+        item = getattr(error, "item", None)
+        if item is not None:  # one item failed: after SET_ASIDE_AFTER such polls it is skipped
+            note_bad_item(config, store, account, item, outcome.error or error.kind, now)
         log.warning("poll failed", status=outcome.status, error=outcome.error, api_calls=outcome.api_calls)
         return outcome
     except Exception as exc:  # a connector bug must not stop the other accounts
@@ -108,9 +117,31 @@ def poll_account(
         log.error("poll crashed in the connector", error=outcome.error, exc_info=True)
         return outcome
 
-    tag_result(result)  # language and enquiry tags, once, before any transaction
     finished = now + timedelta(seconds=time.monotonic() - started)
-    outcome = _record_success(store, account, result, now, finished)
+    try:
+        tag_result(result)  # language and enquiry tags, once, before any transaction
+    except Exception as exc:  # any failure anywhere in a poll is a recorded failure, never silence
+        crash = ConnectorError(f"tagging the poll's text failed: {_error_text(exc)}", kind="error")
+        crash.api_calls, crash.quota_units = result.api_calls, result.quota_units
+        outcome = _record_failure(store, account, crash, now, finished)
+        log.error("poll failed while tagging", error=outcome.error, exc_info=True)
+        return outcome
+    try:
+        outcome = _record_success(store, account, result, now, finished)
+    except Exception as exc:
+        # One record the database refuses must not blind the account: store item by item,
+        # setting aside what still fails; if even that fails, the poll is a recorded failure.
+        log.warning("poll could not be stored whole; storing item by item", error=_error_text(exc))
+        try:
+            clean = set_aside_unstorable(config, store, account, result, now)
+            outcome = _record_success(store, account, clean, now, finished)
+        except Exception as again:
+            cause = exc if isinstance(again, StoreFailed) else again  # the database's own words
+            failure = ConnectorError(f"storing the poll failed: {_error_text(cause)}", kind="store_failed")
+            failure.api_calls, failure.quota_units = result.api_calls, result.quota_units
+            outcome = _record_failure(store, account, failure, now, finished)
+            log.error("poll failed", status=outcome.status, error=outcome.error)
+            return outcome
     log.info(
         "polled",
         status=outcome.status,
@@ -148,6 +179,10 @@ def prepare_user_token(store: Store, connector: Connector, account: Account, now
     use(account.id, token)
 
 
+def _error_text(exc: BaseException) -> str:
+    return redact(storable_text(f"{type(exc).__name__}: {exc}"))[:500]
+
+
 def _record_success(
     store: Store, account: Account, result: FetchResult, now: datetime, finished: datetime
 ) -> PollOutcome:
@@ -176,7 +211,7 @@ def _record_success(
                 quota_units=result.quota_units,
                 new_posts=new_posts,
                 new_messages=new_messages,
-                warnings=[redact(w) for w in result.warnings],
+                warnings=[storable_text(redact(w)) for w in result.warnings],
             )
         )
         _update_state(session, account.id, status, now, ok=True)
@@ -196,7 +231,7 @@ def _record_success(
 def _record_failure(
     store: Store, account: Account, error: ConnectorError, now: datetime, finished: datetime
 ) -> PollOutcome:
-    message = redact(error.message)
+    message = storable_text(redact(error.message))  # platform text in an error must not blind the account
     with store.session() as session:
         store_rate_limits(session, error.rate_limits, now)
         if isinstance(error, RateLimited):

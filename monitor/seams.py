@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
 # Why a poll failed (`ConnectorError.kind`, stored as the PollRun status).
 ErrorKind = Literal[
-    "error", "auth_expired", "permission_missing", "rate_limited", "transient", "bad_payload", "rejected"
+    "error",
+    "auth_expired",
+    "permission_missing",
+    "rate_limited",
+    "transient",
+    "bad_payload",
+    "rejected",
+    "store_failed",  # the poll's records could not be stored (monitor.poll, issue 18)
 ]
 # A poll's status: it worked, it worked with warnings, or why it failed.
 PollStatus = Literal["ok", "warning", ErrorKind]

@@ -169,6 +169,7 @@ class Service:
         # One poll of an account at a time: its schedule and webhook hints (monitor/hooks) share it.
         self._account_locks = {a: threading.Lock() for a in self.accounts}
         self.hooks: Any = None  # monitor.hooks.runtime.HooksRuntime while leading with webhooks on
+        self._db_write_error: str | None = None  # the last heartbeat's failure, until one succeeds
 
     # --- running jobs -----------------------------------------------------------------------------
 
@@ -530,6 +531,11 @@ class Service:
             "instance": self.instance_id,
             "role": "leader" if self.is_leader else "standby",
         }
+        db_error = self._db_write_error
+        if db_error is not None:
+            # The heartbeat (a write, every HEARTBEAT_INTERVAL) failed: nothing polled is being kept.
+            detail["database"] = f"not writable: {db_error}"
+            return False, detail
         if not self.is_leader:
             return (not self.stopping.is_set()), detail
         running = self.scheduler is not None and self.scheduler.running
@@ -566,7 +572,8 @@ class Service:
                 self.notify("STATUS=standby: another instance leads")
                 waiting_logged = True
             last_beat = self._beat(False, started, last_beat)
-            self.notify("WATCHDOG=1")
+            if self.healthy()[0]:
+                self.notify("WATCHDOG=1")
             if self.stopping.wait(STANDBY_RETRY):
                 self._sign_off()
                 return 0
@@ -598,8 +605,16 @@ class Service:
             return last
         try:
             heartbeat(self.store, self.instance_id, leader, started, self.clock())
+            gone = sqlite_file_gone(self.store)
+            if gone:
+                raise OSError(gone)
         except Exception as exc:
-            log.warning("heartbeat failed", error=_error_line(exc))
+            self._db_write_error = _error_line(exc)
+            log.error("heartbeat failed: the database is not writable", error=self._db_write_error)
+        else:
+            if self._db_write_error is not None:
+                log.info("the database is writable again")
+            self._db_write_error = None
         return time.monotonic()
 
     def _sign_off(self) -> None:
@@ -629,6 +644,30 @@ class Service:
             # Each poll commits in one transaction: an unfinished one leaves nothing behind.
             log.warning("stopping with jobs still running", jobs=self.abandoned_jobs)
         log.info("stopped", instance=self.instance_id)
+
+
+def sqlite_file_gone(store: Any) -> str | None:
+    """Why a SQLite database file is gone (deleted or replaced under us), or None.
+
+    SQLite keeps writing to a deleted file's open inode: every write succeeds and is lost. The
+    heartbeat compares the file on disk with the one the engine opened at the first check."""
+    if getattr(store, "dialect", None) != "sqlite":
+        return None
+    database = store.engine.url.database
+    if not database or database == ":memory:":
+        return None
+    try:
+        info = os.stat(database)
+    except OSError:
+        return f"the database file {database} is gone"
+    first = getattr(store, "_sqlite_identity", None)
+    identity = (info.st_dev, info.st_ino)
+    if first is None:
+        store._sqlite_identity = identity
+        return None
+    if identity != first:
+        return f"the database file {database} was replaced"
+    return None
 
 
 def reclaim_abandoned(store: Any, instance_id: str, now: datetime) -> int:

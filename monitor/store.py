@@ -8,6 +8,7 @@ reads (stored rows back into records) are in `monitor.records`; the finding life
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -59,11 +60,23 @@ def _make_database_dir(directory: Path) -> None:
         raise StoreError(f"cannot create the database directory {redact(str(directory))}: {reason}") from None
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), whatever the umask of whoever runs
+    it; SQLite gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite itself will say what is wrong with the path
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             _make_database_dir(Path(path).parent)
+            _create_private(Path(path.split("?", 1)[0]))
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -73,6 +73,7 @@ def summarise(config: Config) -> dict[str, Any]:
         },
         "webhooks": _webhooks_summary(config),
         "notes": _notes(config),
+        "warnings": list(config.load_warnings),
         **({"web": _web_summary(config.web)} if config.web else {}),
     }
 
@@ -176,4 +177,5 @@ def render(summary: dict[str, Any]) -> str:
             f"for {hooks['public_url']} (secrets {MASK})"
         )
     lines.extend(f"note: {note}" for note in summary["notes"])
+    lines.extend(f"warning: {warning}" for warning in summary.get("warnings", []))
     return "\n".join(lines)

@@ -33,6 +33,10 @@ def run(config_path: str | None, once: bool, as_json: bool) -> None:
     from monitor.service import Service, systemd_notifier
 
     config = get_config(config_path, log_level="INFO")  # the service's log is its record
+    from monitor.logs import get_logger
+
+    for warning in config.load_warnings:  # risky but valid settings (check-config prints them too)
+        get_logger(component="config").warning("config warning", detail=warning)
     store = open_store(config)
     try:
         leadership = leadership_for(store, config.service.lock_id)

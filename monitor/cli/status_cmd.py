@@ -16,7 +16,8 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
     """Everything `status` shows, as plain data (also for tests and the JSON output)."""
     from sqlalchemy import func, select
 
-    from monitor.db import AccountStateRow, AlertRow, FindingRow, InstanceRow
+    from monitor.channel_health import broken_channels
+    from monitor.db import AccountStateRow, AlertRow, FindingRow, InstanceRow, SetAsideItemRow
     from monitor.emergency import active_emergency
     from monitor.leader import STALE_AFTER
     from monitor.store import latest_poll_runs
@@ -44,6 +45,12 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
         )
         active = active_emergency(session)
         instances = list(session.scalars(select(InstanceRow).order_by(InstanceRow.started_at)))
+        broken = broken_channels(session)
+        set_aside = dict(
+            session.execute(
+                select(SetAsideItemRow.account_id, func.count()).group_by(SetAsideItemRow.account_id)
+            ).all()
+        )
 
     accounts = []
     for account in config.accounts:
@@ -60,6 +67,10 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
                 "next_poll": _iso(state.next_poll_at if state else None),
                 "slowed": bool(state.slowed) if state else False,
                 "open_findings": open_counts.get(account.id, 0),
+                "set_aside": set_aside.get(account.id, 0),  # items the database refused (issue 18)
+                "stale": _stale(
+                    config, account, run.started_at if run else state.last_poll_at if state else None, now
+                ),
             }
         )
     leader = next((i for i in instances if i.is_leader and now - i.heartbeat_at < STALE_AFTER), None)
@@ -79,6 +90,7 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
             "taken_up_at": _iso(active.taken_up_at) if active else None,
         },
         "leader": leader.instance_id if leader else None,
+        "broken_channels": {name: _iso(since) for name, since in sorted(broken.items())},
         "instances": [
             {
                 "instance": i.instance_id,
@@ -89,6 +101,14 @@ def collect_status(config: Any, store: Any, now: datetime | None = None) -> dict
             for i in instances
         ],
     }
+
+
+def _stale(config: Any, account: Any, last_poll: datetime | None, now: datetime) -> bool:
+    """No poll for twice the account's interval: whatever the last outcome said is old news."""
+    if not account.enabled or last_poll is None:
+        return False
+    interval = account.poll_interval or config.policy.poll_interval
+    return bool(now - last_poll > 2 * interval)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -135,6 +155,8 @@ def status(config_path: str | None, as_json: bool) -> None:
     click.echo(
         f"outbox: {outbox['pending']} pending, {outbox['sending']} sending, {outbox['failed']} failed{oldest}"
     )
+    for name, since in info.get("broken_channels", {}).items():
+        click.echo(f"channel {name}: BROKEN since {_short(since, tz)} (keeps timing out)")
     click.echo("")
     outcomes = [_outcome_text(row) for row in info["accounts"]]
     # As wide as the longest outcome ("permission_missing (slowed)"), so the columns stay aligned.
@@ -151,4 +173,5 @@ def status(config_path: str | None, as_json: bool) -> None:
 def _outcome_text(row: dict[str, Any]) -> str:
     if not row["enabled"]:
         return "disabled"
-    return (row["outcome"] or "-") + (" (slowed)" if row["slowed"] else "")
+    outcome = (row["outcome"] or "-") + (" (slowed)" if row["slowed"] else "")
+    return f"STALE (last: {outcome})" if row.get("stale") else outcome

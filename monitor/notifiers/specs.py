@@ -54,6 +54,7 @@ class EmailChannel(ChannelSettings):
     verify_tls: bool = True
     ca_file: str | None = None
     language: Literal["cy", "en", "cy+en"] | None = None  # default: the top-level `locale`
+    allow_insecure: bool = False  # a password over security: none to a non-loopback host
 
     notifier: ClassVar[str] = "monitor.notifiers.email:EmailNotifier"
 
@@ -80,6 +81,7 @@ class TeamsChannel(ChannelSettings):
     format: Literal["workflows", "legacy"] = "workflows"
     timeout: Duration = timedelta(seconds=15)
     language: Literal["cy", "en", "cy+en"] | None = None  # default: the top-level `locale`
+    allow_insecure: bool = False  # a webhook host that is neither Microsoft's nor loopback
 
     notifier: ClassVar[str] = "monitor.notifiers.teams:TeamsNotifier"
 

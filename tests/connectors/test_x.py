@@ -39,18 +39,26 @@ def account() -> Any:
     return make_config().account("uni-x")
 
 
+def mentions_before_now() -> dict[str, Any]:
+    """The recorded mentions (June 2020), re-dated to the day before NOW: items more than a day
+    ahead of the poll are refused, and these tests poll in May 2020."""
+    body = load("x/search_recent_sample_all_fields.json")
+    for tweet in body["data"]:
+        tweet["created_at"] = "2020-05-05" + tweet["created_at"][10:]
+    return body
+
+
 def stub_first_poll(rsps: responses.RequestsMock, dm_status: int = 200, dm_body: Any = None) -> None:
     rsps.get(f"{API}/2/users/{USER_ID}", json=user_body())
     rsps.get(f"{API}/2/users/{USER_ID}/tweets", json=load("x/users_tweets_page_all_fields.json"))
     rsps.get(f"{API}/2/users/{USER_ID}/tweets", json=EMPTY)
-    rsps.get(f"{API}/2/users/{USER_ID}/mentions", json=load("x/search_recent_sample_all_fields.json"))
+    rsps.get(f"{API}/2/users/{USER_ID}/mentions", json=mentions_before_now())
     rsps.get(f"{API}/2/dm_events", json=dm_body if dm_body is not None else EMPTY, status=dm_status)
 
 
 @responses.activate
 def test_first_poll_normalises_tweets_mentions_and_replies() -> None:
     stub_first_poll(responses.mock)
-
     result = connector().fetch(account(), {}, NOW)
 
     calls = responses.calls

@@ -97,9 +97,10 @@ def test_crash_between_fetch_and_commit_stores_nothing_and_repoll_stores_once(
         raise RuntimeError("killed between fetch and commit")
 
     monkeypatch.setattr(poll_module, "store_replies", crash)  # runs after posts and messages were written
-    with pytest.raises(RuntimeError):
-        poll_account(config, any_store, account, now=NOW, connector=x_connector())
-    assert counts(any_store) == {"posts": 0, "messages": 0, "replies": 0, "poll_runs": 0}
+    failed = poll_account(config, any_store, account, now=NOW, connector=x_connector())
+    # Nothing of the poll is kept, and the failure itself is recorded (never a silent "ok").
+    assert failed.status == "store_failed" and failed.error and "killed between" in failed.error
+    assert counts(any_store) == {"posts": 0, "messages": 0, "replies": 0, "poll_runs": 1}
     with any_store.session() as s:
         assert load_cursor(s, account.id) == {}
 

@@ -118,3 +118,21 @@ def test_status_on_an_unmigrated_database_says_what_to_run(tmp_path: Path) -> No
     path.write_text(CONFIG.format(db=tmp_path / "empty.db"))
     out = CliRunner().invoke(cli, ["status", "-c", str(path)])
     assert out.exit_code == 2 and "socialmon db upgrade" in out.output
+
+
+def test_a_row_whose_last_poll_is_older_than_twice_the_interval_is_stale_not_ok(tmp_path: Path) -> None:
+    """Before: a daemon that stopped polling (database unwritable) left every row saying "ok"."""
+    path = tmp_path / "c.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "s.db") + "policy: {poll_interval: 15m}\n")
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.upgrade()
+    with store.session() as session:
+        session.add(PollRunRow(account_id="central-x", started_at=NOW - timedelta(minutes=31), status="ok"))
+        session.add(PollRunRow(account_id="dept-fb", started_at=NOW - timedelta(minutes=29), status="ok"))
+    runner = CliRunner()
+    info = json.loads(runner.invoke(cli, ["status", "-c", str(path), "--json"]).stdout.splitlines()[-1])
+    assert [(a["id"], a["stale"]) for a in info["accounts"]] == [("central-x", True), ("dept-fb", False)]
+    text = runner.invoke(cli, ["status", "-c", str(path)]).stdout
+    central = next(line for line in text.splitlines() if line.startswith("central-x"))
+    dept = next(line for line in text.splitlines() if line.startswith("dept-fb"))
+    assert "STALE (last: ok)" in central and "STALE" not in dept

@@ -85,7 +85,7 @@ def test_web_command_needs_a_web_section(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
         ["web", "-c", str(config_path)],
-        env={"TEAMS_URL": "https://a.example/x", "FB_TOKEN": "tok-12345"},
+        env={"TEAMS_URL": "https://a.webhook.office.com/x", "FB_TOKEN": "tok-12345"},
     )
     assert result.exit_code == 2
     assert "web: is not configured" in result.output and "Traceback" not in result.output

@@ -1,0 +1,59 @@
+"""`healthy()` (what /healthz and the watchdog use) says no, and why, while the database cannot be
+written: read-only, or the SQLite file deleted under the running service (SQLite would keep writing
+to the deleted file, every write lost)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import event
+
+from monitor.config import parse_config
+from monitor.service import Service
+from monitor.store import Store
+
+CONFIG = """
+accounts:
+  - {id: uni-x, platform: x, handle: uni, name: X, role: central, language: {mode: bilingual}}
+"""
+
+
+def _service(tmp_path: Path) -> tuple[Service, Store]:
+    store = Store(f"sqlite:///{tmp_path / 'sm.db'}")
+    store.upgrade()
+    return Service(parse_config(CONFIG, "c.yaml", env={}), store, instance_id="test:1"), store
+
+
+def test_a_read_only_database_makes_the_service_unhealthy_until_writable_again(tmp_path: Path) -> None:
+    service, store = _service(tmp_path)
+    started = datetime.now(UTC)
+    service._beat(False, started, 0.0)
+    assert service.healthy()[0]
+
+    def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(store.engine, "connect", read_only)
+    store.engine.dispose()
+    service._beat(False, started, 0.0)
+    ok, detail = service.healthy()
+    assert not ok and "not writable" in str(detail["database"]) and "readonly" in str(detail["database"])
+
+    event.remove(store.engine, "connect", read_only)
+    store.engine.dispose()
+    service._beat(False, started, 0.0)
+    assert service.healthy()[0]
+    store.dispose()
+
+
+def test_a_deleted_sqlite_file_makes_the_service_unhealthy(tmp_path: Path) -> None:
+    service, store = _service(tmp_path)
+    started = datetime.now(UTC)
+    service._beat(False, started, 0.0)
+    assert service.healthy()[0]
+    (tmp_path / "sm.db").unlink()
+    service._beat(False, started, 0.0)
+    ok, detail = service.healthy()
+    assert not ok and "is gone" in str(detail["database"])
+    store.dispose()
