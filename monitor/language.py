@@ -157,6 +157,10 @@ _EN_CLITICS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
 _CY_SPELLING = re.compile(r"[ŵŷ]|dd|^ll|^rh|^ff|^ngh|^mh|^nh|wy|ae[^\W]|^cy|yw|au$|iad$|wyd$|ydd|wch$|aeth$")
 # letters and digraphs native Welsh spelling does not use (gh only occurs as ngh in Welsh)
 _NOT_CY_SPELLING = re.compile(r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh")
+# spellings that are not Welsh but are English too, so evidence against Welsh only: consonants Welsh
+# never doubles (it writes dd ff ll nn rr, and th not tt) and words with no vowel at all (Welsh counts
+# w and y as vowels: "mhmm", "hmm" are not Welsh words)
+_NOT_CY_NOR_OTHER = re.compile(r"tt|ss|bb|pp|cc|gg|^[^aeiouwyâêîôûŵŷäëïöü]+$")
 
 
 # scoring weights (tuned on one half of the dev documents, checked on the other half)
@@ -214,12 +218,10 @@ class _Evidence:
 
 class _Detector:
     def __init__(self) -> None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        from monitor.langid_model import load_identifier
 
-        self._langid: LanguageIdentifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        self._langid.set_languages(list(LANGID_LANGUAGES))
-        # set_languages keeps the all-language matrix for a later reset we never do: drop it (~27 MB).
-        self._langid._full_model = (self._langid.nb_ptc, self._langid.nb_pc, self._langid.nb_classes)
+        # restricted to LANGID_LANGUAGES; read from an uncompressed on-disk cache after the first load
+        self._langid: LanguageIdentifier = load_identifier(LANGID_LANGUAGES)
         self._lex = _load_lexicon()
 
     # -- public -------------------------------------------------------------------------------
@@ -305,6 +307,10 @@ class _Detector:
         stem, _, clitic = word.partition("'")
         if clitic in ("t", "re", "ve", "ll") or (clitic in _EN_CLITICS and stem in self._lex.en):
             ev.en += weight
+        elif _NOT_CY_SPELLING.search(stem) or _NOT_CY_NOR_OTHER.search(stem):
+            # "veih'n" is Manx, not Welsh: a Welsh clitic after a stem Welsh would not spell
+            ev.foreign_letters += weight
+            ev.other += 0.5 * weight
         elif clitic in _CY_CLITICS or stem in self._lex.cy:
             ev.cy += weight * 0.8
 
@@ -315,6 +321,8 @@ class _Detector:
         if _NOT_CY_SPELLING.search(word):
             ev.foreign_letters += weight
             ev.other += 0.5 * weight
+        elif _NOT_CY_NOR_OTHER.search(word):
+            ev.foreign_letters += weight
         elif _CY_SPELLING.search(word):
             ev.cy += 0.4 * weight
 
