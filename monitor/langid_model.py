@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from array import array
 from importlib import metadata
 from pathlib import Path
@@ -52,11 +53,12 @@ def cache_file(languages: tuple[str, ...]) -> Path:
 
 def load_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     """A normalised-probability identifier over `languages`, from the cache when it is there."""
+    path: Path | None = None
     try:
         path = cache_file(languages)
         cached = _read_cache(path)
-    except (OSError, ValueError, KeyError):
-        path, cached = None, None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        cached = None  # unreadable or damaged: load the compressed model and write the cache anew
     if cached is not None:
         return cached
     identifier = _load_compressed(languages)
@@ -80,7 +82,7 @@ def _to_uint_array(values: Any) -> array[int]:
 
     arr = np.ascontiguousarray(values)
     out: array[int] = array({2: "H", 4: "I", 8: "L"}[arr.dtype.itemsize])
-    out.frombytes(memoryview(arr).cast("B"))
+    out.frombytes(arr.data.cast("B"))
     return out
 
 

@@ -149,11 +149,22 @@ def test_code_switched_welsh_is_never_english(scored: list[tuple[dict[str, Any],
         ("Emañ ar gazh war an daol", "other"),  # Breton
         ("05/22/2001 09:25 AM", "en"),  # a 12-hour clock with a date: Welsh writes yb / yh
         ("Agorwch y drws", "cy"),
+        # Welsh words also in English word lists ("de": south; the northern tag for "ynte")
+        ("Mae hi'n byw yn y de", "cy"),
+        ("stress o de", "cy"),
+        # a Welsh-looking clitic after a stem Welsh would not spell ("veih'n" is Manx)
+        ("y thie veih'n dy", "other"),
         ("Dilynwch ni ar Instagram", "cy"),
     ],
 )
 def test_hand_cases(text: str, label: str) -> None:
     assert classify(text).label == label
+
+
+@pytest.mark.parametrize("text", ["Mhmm", "Rhys Bassett", "Michaela Pritchett"])
+def test_spellings_welsh_never_uses_are_not_welsh(text: str) -> None:
+    # no vowel at all (Welsh counts w and y as vowels); consonants Welsh never doubles (tt, ss)
+    assert classify(text).label != "cy"
 
 
 def test_code_switched_welsh_never_english() -> None:
