@@ -91,8 +91,18 @@ def _is_emoji_char(ch: str) -> bool:
     return unicodedata.category(ch) == "So"
 
 
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
 def _replace_emoji(text: str) -> str:
     """Turn each run of emoji into a segment break: the flags often separate the two halves."""
+    if text.isascii():
+        return text
+    # only non-ASCII runs can hold emoji: look at those, character by character
+    return _NON_ASCII_RUN.sub(lambda m: _replace_emoji_in_run(m.group()), text)
+
+
+def _replace_emoji_in_run(text: str) -> str:
     out: list[str] = []
     in_run = False
     for ch in text:
@@ -134,7 +144,7 @@ def split_segments(text: str) -> list[str]:
 
 
 def _letter_count(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return sum(map(str.isalpha, text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,7 +166,7 @@ _EN_CLITICS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
 
 _CY_SPELLING = re.compile(r"[ŵŷ]|dd|^ll|^rh|^ff|^ngh|^mh|^nh|wy|ae[^\W]|^cy|yw|au$|iad$|wyd$|ydd|wch$|aeth$")
 # letters and digraphs native Welsh spelling does not use (gh only occurs as ngh in Welsh)
-_NOT_CY_SPELLING = re.compile(r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh")
+_NOT_CY_SPELLING = re.compile(r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh|yow$")
 # spellings that are not Welsh but are English too, so evidence against Welsh only: consonants Welsh
 # never doubles (it writes dd ff ll nn rr, and th not tt) and words with no vowel at all (Welsh counts
 # w and y as vowels: "mhmm", "hmm" are not Welsh words)
