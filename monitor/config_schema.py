@@ -281,6 +281,9 @@ class Service(Strict):
     metrics_port: int = Field(default=9464, ge=0, lt=65536)
     emergency_check_interval: Duration = timedelta(seconds=2)
     sender_interval: Duration = timedelta(seconds=5)
+    # The heartbeat is also the database-writable probe behind /healthz; at most 20 s, so a live
+    # instance never looks dead to `status` (a heartbeat older than 30 s is a dead instance).
+    heartbeat_interval: Duration = Field(default=timedelta(seconds=10), le=timedelta(seconds=20))
     housekeeping_interval: Duration = timedelta(hours=6)
     retention: Duration = timedelta(days=400)
     lock_id: int = 0x50C1A1

@@ -69,7 +69,6 @@ log = get_logger(component="service")
 CREDENTIALS_INTERVAL = timedelta(hours=24)  # accounts verify + discover, daily
 BUDGET_INTERVAL = timedelta(minutes=1)
 DIGEST_SAFETY_INTERVAL = timedelta(minutes=5)
-HEARTBEAT_INTERVAL = 10.0  # seconds between InstanceRow heartbeats
 LEADER_CHECK_INTERVAL = 2.0  # seconds between checks that the lock is still ours
 STANDBY_RETRY = 2.0  # seconds between a standby's attempts to take the lead
 STOP_TIMEOUT = 8.0  # SIGTERM: running jobs get this long to finish (exit within 10 s)
@@ -533,7 +532,7 @@ class Service:
         }
         db_error = self._db_write_error
         if db_error is not None:
-            # The heartbeat (a write, every HEARTBEAT_INTERVAL) failed: nothing polled is being kept.
+            # The heartbeat (a write, every service.heartbeat_interval) failed: nothing polled is being kept.
             detail["database"] = f"not writable: {db_error}"
             return False, detail
         if not self.is_leader:
@@ -601,7 +600,7 @@ class Service:
         return code
 
     def _beat(self, leader: bool, started: datetime, last: float) -> float:
-        if time.monotonic() - last < HEARTBEAT_INTERVAL:
+        if time.monotonic() - last < self.config.service.heartbeat_interval.total_seconds():
             return last
         try:
             heartbeat(self.store, self.instance_id, leader, started, self.clock())

@@ -35,6 +35,7 @@ from prometheus_client import CollectorRegistry, Counter
 from monitor.config import Config
 from monitor.hooks import verify
 from monitor.hooks.subscriptions import topic_for, websub_secret
+from monitor.localhttp import serve_in_thread, stop_serving
 from monitor.logs import get_logger
 
 log = get_logger(component="hooks")
@@ -339,16 +340,12 @@ class HookServer:
         return int(self._httpd.server_address[1])
 
     def start(self) -> HookServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="socialmon-hooks", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "socialmon-hooks")  # a stop costs 0.05 s, not 0.5 s
         log.info("webhook receiver listening", port=self.port)
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._httpd, self._thread)
 
 
 def _handler_for(app: HookApp) -> type[BaseHTTPRequestHandler]:

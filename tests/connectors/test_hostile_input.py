@@ -14,6 +14,7 @@ import responses
 from connectors import get_connector
 from connectors.base import BadPayload, ConnectorError, TransientError
 from monitor.config import parse_config
+from monitor.localhttp import serve_in_thread, stop_serving
 from tests.connectors.conftest import SECRETS, Sleeps, load, make_config
 from tests.faults_support import trickle_server
 
@@ -94,15 +95,15 @@ accounts:
 
 
 def test_a_server_sending_a_byte_a_second_holds_the_poll_for_the_timeout_at_most() -> None:
-    with trickle_server(interval=0.5) as base_url:
-        config = _config_at(base_url, "2s")
+    with trickle_server(interval=0.25) as base_url:
+        config = _config_at(base_url, "1s")
         connector = get_connector("x", config, sleep=Sleeps())
         started = time.monotonic()
         with pytest.raises(TransientError) as caught:
             connector.fetch(config.account("uni-x"), {}, NOW)
         elapsed = time.monotonic() - started
     assert caught.value.kind == "transient"
-    assert elapsed < 3.0  # 2 s deadline, not retried within the poll; before: minutes
+    assert elapsed < 2.0  # 1 s deadline, not retried within the poll; before: minutes
 
 
 def test_a_redirect_to_another_host_is_not_followed() -> None:
@@ -122,12 +123,12 @@ def test_a_redirect_to_another_host_is_not_followed() -> None:
 
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "youtube"])
 def test_every_platform_call_has_a_whole_call_deadline(platform: str) -> None:
-    with trickle_server(interval=0.5) as base_url:
+    with trickle_server(interval=0.25) as base_url:
         config = parse_config(
             f"""
 platforms:
   {platform}: {{base_url: "{base_url}", {"api_key" if platform == "youtube" else "access_token"}: "t-123456",
-              timeout: 2s}}
+              timeout: 1s}}
 accounts:
   - {{id: a, platform: {platform}, native_id: "UC_x5XG1OV2P6uZZ5FSM9Ttw", name: A, role: central,
       language: {{mode: bilingual}}}}
@@ -141,13 +142,12 @@ accounts:
             connector.fetch(config.account("a"), {}, NOW)
         elapsed = time.monotonic() - started
     assert "DeadlineExceeded" in caught.value.message
-    assert elapsed < 3.0
+    assert elapsed < 2.0  # the 1 s deadline; the trickle never lets a 1 s read timeout fire
 
 
 @pytest.mark.parametrize("platform", ["x", "facebook", "youtube"])
 def test_no_platform_follows_a_redirect_to_another_host(platform: str) -> None:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
 
     hits: list[str] = []
 
@@ -173,8 +173,7 @@ def test_no_platform_follows_a_redirect_to_another_host(platform: str) -> None:
             self.end_headers()
 
     api = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    for server in (elsewhere, api):
-        Thread(target=server.serve_forever, daemon=True).start()
+    threads = [serve_in_thread(server, "test-http") for server in (elsewhere, api)]
     try:
         secret = (
             "api_key"
@@ -197,7 +196,6 @@ accounts:
         with pytest.raises(ConnectorError):
             connector.fetch(config.account("a"), {}, NOW)
     finally:
-        for server in (elsewhere, api):
-            server.shutdown()
-            server.server_close()
+        for server, thread in zip((elsewhere, api), threads, strict=True):
+            stop_serving(server, thread)
     assert hits == []

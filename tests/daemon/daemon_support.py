@@ -203,6 +203,7 @@ def write_config(
     emergency_interval: str = "2s",
     sender_interval: str = "1s",
     repeat: str | None = None,
+    heartbeat_interval: str = "10s",
     extra: str = "",
 ) -> Path:
     repeat_line = f", repeat: {repeat}" if repeat else ""
@@ -212,7 +213,8 @@ database: "{database}"
 platforms:
   x: {{base_url: "{x_url}", bearer_token: test-bearer-token-123}}
 policy: {{poll_interval: {poll_interval}, emergency_poll_interval: {emergency_interval}}}
-service: {{emergency_check_interval: 1s, sender_interval: {sender_interval}, metrics_port: 0}}
+service: {{emergency_check_interval: 1s, sender_interval: {sender_interval}, metrics_port: 0,
+          heartbeat_interval: {heartbeat_interval}}}
 alerts:
   channels:
     oncall: {{type: teams, url: "{teams_url}"}}

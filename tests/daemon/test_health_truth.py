@@ -47,6 +47,7 @@ def test_healthz_503_and_no_watchdog_while_the_database_is_locked(tmp_path: Path
         teams_url=teams.url,
         smtp_port=9,
         accounts=[("central-x", "CentralUni", "central")],
+        heartbeat_interval="1s",  # the database probe; production's 10 s only makes the test wait
     )
     assert socialmon("db", "upgrade", config=config).returncode == 0
     daemon = Daemon(config, tmp_path / "daemon.log", env={"NOTIFY_SOCKET": str(notify_path)}).start()

@@ -50,11 +50,11 @@ def _queue(store: Store, config: Any, route: str, n: int, subject: str) -> list[
     return ids
 
 
-def _config(teams_url: str, smtp_port: int) -> Any:
+def _config(teams_url: str, smtp_port: int, email_timeout: str = "2s") -> Any:
     return make_config(
         {
             "oncall-teams": teams_channel(teams_url),
-            "oncall-email": email_channel(smtp_port).replace("timeout: 5s", "timeout: 2s"),
+            "oncall-email": email_channel(smtp_port).replace("timeout: 5s", f"timeout: {email_timeout}"),
             "ops-teams": teams_channel(teams_url),
         },
         {
@@ -109,7 +109,7 @@ def test_emergency_and_security_are_claimed_before_digest_and_operations(
 
 def test_a_channel_that_keeps_timing_out_is_marked_broken_and_reported(any_store: Store, teams: Any) -> None:
     with blackhole_server() as smtp_port:
-        config = _config(teams.url, smtp_port)
+        config = _config(teams.url, smtp_port, email_timeout="1s")  # BROKEN_AFTER timeouts, 1 s each
         _queue(any_store, config, "emergency", 1, "Emergency")
         for _ in range(BROKEN_AFTER):
             send_due(config, any_store, now=NOW, instance_id="test", ids=None)

@@ -122,6 +122,7 @@ def screenshot(driver: Any, name: str, width: int, into: Path) -> Path:
 
 def keyboard_press(driver: Any, element: Any) -> None:
     """Press Enter on a control and wait for the page it leads to (Selenium does not wait for it)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions
@@ -129,7 +130,11 @@ def keyboard_press(driver: Any, element: Any) -> None:
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.send_keys(Keys.ENTER)
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    # Mid-navigation chromedriver may answer "Node with given id does not belong to the document"
+    # (an unknown error, not a stale reference) about the old page: ask again until it says stale.
+    WebDriverWait(driver, 15, ignored_exceptions=[WebDriverException]).until(
+        expected_conditions.staleness_of(old)
+    )
 
 
 def test_dashboard_in_a_real_browser(

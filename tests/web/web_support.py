@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from monitor.config import Config, parse_config
 from monitor.db import (
     AccountStateRow,
@@ -21,7 +23,6 @@ from monitor.db import (
     ReplyRow,
     ScheduledPostRow,
 )
-from monitor.web.auth import hash_password
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
@@ -33,13 +34,15 @@ ROLE_USERS = {
 }
 TEAMS_SECRET = "https://example.webhook.office.com/webhookb2/SECRET-WEBHOOK-PATH"
 FB_TOKEN = "EAAB-SECRET-TOKEN-4321"
-# One hash for all users: argon2 hashing is slow on purpose.
+# One hash for all users. An argon2id hash, like `hash_password`'s, but with the lowest cost
+# argon2-cffi allows: the production cost (~0.1 s a verification, slow on purpose) made each
+# sign-in in these tests cost that much. The app verifies with the parameters the hash carries.
 _HASH: list[str] = []
 
 
 def password_hash() -> str:
     if not _HASH:
-        _HASH.append(hash_password(PASSWORD))
+        _HASH.append(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD))
     return _HASH[0]
 
 
