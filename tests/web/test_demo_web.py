@@ -35,6 +35,9 @@ def test_demo_web_serves_the_demo_data(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a shell: Ctrl-C (SIGINT) interrupts. An xdist worker ignores SIGINT, a child
+        # inherits that, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
