@@ -169,6 +169,7 @@ class Service:
         self._account_locks = {a: threading.Lock() for a in self.accounts}
         self.hooks: Any = None  # monitor.hooks.runtime.HooksRuntime while leading with webhooks on
         self._db_write_error: str | None = None  # the last heartbeat's failure, until one succeeds
+        self._beat_store: Store | None = None  # see _heartbeat_store
 
     # --- running jobs -----------------------------------------------------------------------------
 
@@ -603,7 +604,7 @@ class Service:
         if time.monotonic() - last < self.config.service.heartbeat_interval.total_seconds():
             return last
         try:
-            heartbeat(self.store, self.instance_id, leader, started, self.clock())
+            heartbeat(self._heartbeat_store(), self.instance_id, leader, started, self.clock())
             gone = sqlite_file_gone(self.store)
             if gone:
                 raise OSError(gone)
@@ -616,8 +617,19 @@ class Service:
             self._db_write_error = None
         return time.monotonic()
 
+    def _heartbeat_store(self) -> Store:
+        """The heartbeat's own engine: when a locked database stalls every job, their connections must
+        not starve the one write that tells /healthz so (an in-memory database has only one)."""
+        if self._beat_store is None:
+            url = self.store.engine.url
+            in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+            self._beat_store = self.store if in_memory else Store(url.render_as_string(hide_password=False))
+        return self._beat_store
+
     def _sign_off(self) -> None:
         sign_off(self.store, self.instance_id)
+        if self._beat_store is not None and self._beat_store is not self.store:
+            self._beat_store.dispose()
         if self.metrics_server is not None:
             self.metrics_server.stop()
         if self.web_server is not None:

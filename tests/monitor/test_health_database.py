@@ -34,14 +34,15 @@ def test_a_read_only_database_makes_the_service_unhealthy_until_writable_again(t
     def read_only(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.execute("PRAGMA query_only = ON")
 
-    event.listen(store.engine, "connect", read_only)
-    store.engine.dispose()
+    beat_engine = service._heartbeat_store().engine  # the heartbeat writes on its own engine
+    event.listen(beat_engine, "connect", read_only)
+    beat_engine.dispose()
     service._beat(False, started, 0.0)
     ok, detail = service.healthy()
     assert not ok and "not writable" in str(detail["database"]) and "readonly" in str(detail["database"])
 
-    event.remove(store.engine, "connect", read_only)
-    store.engine.dispose()
+    event.remove(beat_engine, "connect", read_only)
+    beat_engine.dispose()
     service._beat(False, started, 0.0)
     assert service.healthy()[0]
     store.dispose()
