@@ -212,31 +212,16 @@ class AccountPage:
     state: AccountStateRow | None
 
 
+def _newest(session: Session, model: Any, when: Any, account_id: str, limit: int) -> list[Any]:
+    """An account's newest rows of one kind, newest first (ties broken by id)."""
+    query = select(model).where(model.account_id == account_id).order_by(when.desc(), model.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
 def account_page(session: Session, config: Config, account: Account, now: datetime) -> AccountPage:
-    profiles = list(
-        session.scalars(
-            select(ProfileSnapshotRow)
-            .where(ProfileSnapshotRow.account_id == account.id)
-            .order_by(ProfileSnapshotRow.taken_at.desc(), ProfileSnapshotRow.id.desc())
-            .limit(10)
-        )
-    )
-    posts = list(
-        session.scalars(
-            select(PostRow)
-            .where(PostRow.account_id == account.id)
-            .order_by(PostRow.created_at.desc(), PostRow.id.desc())
-            .limit(20)
-        )
-    )
-    messages = list(
-        session.scalars(
-            select(MessageRow)
-            .where(MessageRow.account_id == account.id)
-            .order_by(MessageRow.created_at.desc(), MessageRow.id.desc())
-            .limit(20)
-        )
-    )
+    profiles = _newest(session, ProfileSnapshotRow, ProfileSnapshotRow.taken_at, account.id, 10)
+    posts = _newest(session, PostRow, PostRow.created_at, account.id, 20)
+    messages = _newest(session, MessageRow, MessageRow.created_at, account.id, 20)
     findings = list(
         session.scalars(
             select(FindingRow)
