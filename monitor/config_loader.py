@@ -65,25 +65,48 @@ def _without_sexagesimal(resolvers: dict[Any, Any]) -> dict[Any, Any]:
     }
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """SafeLoader (no Python tags) that refuses documents with too many aliases."""
+# libyaml's parser (in PyYAML's wheels) composes a config ~15x faster than the pure-Python one;
+# the pure-Python loader is the fallback where PyYAML was built without it.
+_SafeLoaderBase: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LimitedLoader(_SafeLoaderBase):
+    """SafeLoader (no Python tags) that reads `8:30` as text (see `_without_sexagesimal`)."""
 
     yaml_implicit_resolvers = _without_sexagesimal(yaml.SafeLoader.yaml_implicit_resolvers)
 
-    def __init__(self, stream: Any):
-        super().__init__(stream)
-        self._aliases = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                event = self.peek_event()
+class _ExplainingLoader(yaml.SafeLoader):
+    """The pure-Python parser, run again on a file libyaml refused: its messages name the
+    offending character ("found character '\\t'"), which `_yaml_error_line` turns into advice."""
+
+    yaml_implicit_resolvers = _LimitedLoader.yaml_implicit_resolvers
+
+
+def _explained(text: str, exc: yaml.YAMLError) -> yaml.YAMLError:
+    try:
+        yaml.compose(text, Loader=_ExplainingLoader)
+    except yaml.YAMLError as explained:
+        return explained
+    except RecursionError:
+        pass
+    return exc
+
+
+def _refuse_many_aliases(text: str) -> None:
+    """Refuse more than MAX_ALIASES aliases (`*name`) before composing: few aliases can still
+    expand hugely, which `_scan` bounds; many aliases are refused here, by token, at their line."""
+    if "*" not in text:
+        return
+    aliases = 0
+    for token in yaml.scan(text, Loader=_SafeLoaderBase):
+        if isinstance(token, yaml.AliasToken):
+            aliases += 1
+            if aliases > MAX_ALIASES:
                 raise _Refused(
                     f"more than {MAX_ALIASES} aliases: refusing a possible alias bomb",
-                    event.start_mark.line + 1,
+                    token.start_mark.line + 1,
                 )
-        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):
@@ -441,6 +464,7 @@ def _read_yaml(text: str | bytes, source: str, located: _Located) -> dict[str, A
     if not text.strip():
         raise ConfigError([f"{source}: the file is empty"])
     try:
+        _refuse_many_aliases(text)
         loader = _LimitedLoader(text)
         try:
             node = loader.get_single_node()
@@ -453,10 +477,11 @@ def _read_yaml(text: str | bytes, source: str, located: _Located) -> dict[str, A
     except _Refused as exc:
         where = f"{source}:{exc.line}" if exc.line else source
         raise ConfigError([f"{where}: refused: {exc}"]) from None
-    except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_yaml_error_line(source, exc)]) from None
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except yaml.YAMLError as refused:
+        problem = _explained(text, refused)
+        if isinstance(problem, yaml.MarkedYAMLError):
+            raise ConfigError([_yaml_error_line(source, problem)]) from None
+        first = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
         raise ConfigError([f"{source}: invalid YAML: {first}"]) from None
     except RecursionError:
         raise ConfigError([f"{source}: invalid YAML: nested too deeply"]) from None

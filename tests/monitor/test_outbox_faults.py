@@ -109,7 +109,7 @@ def test_emergency_and_security_are_claimed_before_digest_and_operations(
 
 def test_a_channel_that_keeps_timing_out_is_marked_broken_and_reported(any_store: Store, teams: Any) -> None:
     with blackhole_server() as smtp_port:
-        config = _config(teams.url, smtp_port, email_timeout="1s")  # BROKEN_AFTER timeouts, 1 s each
+        config = _config(teams.url, smtp_port, email_timeout="0.3s")  # BROKEN_AFTER timeouts, 0.3 s each
         _queue(any_store, config, "emergency", 1, "Emergency")
         for _ in range(BROKEN_AFTER):
             send_due(config, any_store, now=NOW, instance_id="test", ids=None)
