@@ -37,7 +37,7 @@ def fresh_pg_database(prefix: str = "sm_test") -> Iterator[str]:
 
 # Migrating (0.6 s) and creating a database (0.3-0.5 s) cost about a second a PostgreSQL test: the
 # session migrates one SQLite file, copied for each test, and one PostgreSQL database, emptied
-# (TRUNCATE) after each test and made again only when a test left it in another state.
+# (DELETE) after each test and made again only when a test left it in another state.
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -63,6 +63,7 @@ class _SharedPgDatabase:
         self._stack = ExitStack()
         self.url = ""
         self._engine: Engine | None = None  # kept for the resets: a new connection each time cost ~20 ms
+        self._emptying = ""
         self._make()
 
     def _make(self) -> None:
@@ -74,6 +75,17 @@ class _SharedPgDatabase:
         store.upgrade()
         store.dispose()
         self._engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with self._engine.connect() as conn:
+            sequences = conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            # One round trip: DELETE on the few rows a test leaves is ~5x cheaper than TRUNCATE
+            # (which makes new files for every table and index), children before parents.
+            self._emptying = ";".join(
+                ["SET lock_timeout = '5s'"]
+                + [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+                + [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+            )
 
     def _dispose_engine(self) -> None:
         if self._engine is not None:
@@ -82,12 +94,10 @@ class _SharedPgDatabase:
 
     def reset(self) -> None:
         """Empty every table; a database a test changed otherwise (schema stamp, locks held) is remade."""
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         assert self._engine is not None
         try:
             with self._engine.connect() as conn:
-                conn.execute(text("SET lock_timeout = '5s'"))
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.exec_driver_sql(self._emptying)
                 stamp = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             clean = stamp == head_revision()
         except Exception:

@@ -49,9 +49,7 @@ def test_another_language_set_gets_its_own_file(cache_dir: Path) -> None:
     assert [p.name for p in cache_dir.iterdir()] == [cache_file(("cy", "en")).name]
 
 
-def test_a_damaged_cache_file_is_replaced(
-    cache_dir: Path, reference: list[list[tuple[str, float]]]
-) -> None:
+def test_a_damaged_cache_file_is_replaced(cache_dir: Path, reference: list[list[tuple[str, float]]]) -> None:
     cache_dir.mkdir(parents=True)
     cache_file(LANGS).write_bytes(b"not a zip file")
     assert _ranks(load_identifier(LANGS)) == reference
