@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -42,6 +43,7 @@ def test_server_in_a_thread_serves_pages_and_static_files(store: Store, tmp_path
         server.stop()
 
 
+@pytest.mark.slow  # starts `socialmon` server processes
 def test_web_command_serves_the_dashboard(tmp_path: Path) -> None:
     db = tmp_path / "web.db"
     config_path = tmp_path / "config.yaml"
@@ -111,6 +113,7 @@ def test_scrypt_hashes_are_accepted() -> None:
     assert not verify_password("plain text", "plain text")
 
 
+@pytest.mark.slow  # starts `socialmon` server processes
 def test_run_serves_the_dashboard_when_configured(tmp_path: Path) -> None:
     fake = FakeX(["Central"]).start()
     port = free_port()
