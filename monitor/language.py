@@ -166,7 +166,18 @@ _EN_CLITICS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
 
 _CY_SPELLING = re.compile(r"[ŵŷ]|dd|^ll|^rh|^ff|^ngh|^mh|^nh|wy|ae[^\W]|^cy|yw|au$|iad$|wyd$|ydd|wch$|aeth$")
 # letters and digraphs native Welsh spelling does not use (gh only occurs as ngh in Welsh)
-_NOT_CY_SPELLING = re.compile(r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh|yow$")
+# (and: ao, which Welsh only writes across the -haol suffix; Manx aa and initial lh; Irish eclipsis
+# bhf gc dt bp mb at the start of a word; the Cornish plural -ow, -yow)
+_NOT_CY_SPELLING = re.compile(
+    r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh|(?<!h)ao|aa|^lh|^(?:bhf|gc|dt|bp|mb)|ow$"
+)
+# Irish and Gaelic initial mutations spelt as a prefix, which no other language writes: eclipsis or
+# h-/t-prothesis before a capital ("i mBaile", "go hÉirinn", "an tUachtarán", "i bhFrainc") and the
+# hyphenated prefixes of Gaelic and older Irish ("a h-uile", "an t-sìde", "na h-Alba", "ar n-athair")
+_CELTIC_PREFIX = re.compile(
+    r"(?<![\w'’-])(?:(?:bh|[bdghmnt])[A-ZÁÉÍÓÚÀÈÌÒÙ][a-záéíóúàèìòù]+(?![\w'’-])"
+    r"|[hnt]-[aeiouáéíóúàèìòùAEIOUÁÉÍÓÚÀÈÌÒÙ]|t-s[aeiouáéíóúàèìòùlnr])"
+)
 # spellings that are not Welsh but are English too, so evidence against Welsh only: consonants Welsh
 # never doubles (it writes dd ff ll nn rr, and th not tt) and words with no vowel at all (Welsh counts
 # w and y as vowels: "mhmm", "hmm" are not Welsh words)
@@ -270,6 +281,7 @@ class _Detector:
         if letters < 2 or all(_LAUGH.match(w) for w in words):
             return Segment(text, UNKNOWN, 0.5)
         ev = self._evidence(words)
+        _add_celtic_prefixes(text, ev)
         probs = self._langid_probs(_mask_names(text, words, self._lex))
         label, conf = self._decide(ev, probs, letters)
         if label == EN and _has_welsh_core(ev):
@@ -309,14 +321,18 @@ class _Detector:
         elif word in lex.en:
             ev.en += weight * (1.0 if word in lex.en_top else 0.8)
         elif "'" in word:
-            self._score_clitic(word, weight, ev)
+            self._score_clitic(word, weight, ev, other_langs)
         elif len(word) >= 3 and word not in _NEUTRAL:
             self._score_spelling(word, weight, ev)
 
-    def _score_clitic(self, word: str, weight: float, ev: _Evidence) -> None:
+    def _score_clitic(self, word: str, weight: float, ev: _Evidence, other_langs: list[str]) -> None:
         stem, _, clitic = word.partition("'")
         if clitic in ("t", "re", "ve", "ll") or (clitic in _EN_CLITICS and stem in self._lex.en):
             ev.en += weight
+        elif stem in self._lex.other and stem not in self._lex.cy:
+            # a Cornish, Manx or Breton word before a clitic ("ta'n" Manx, "d'ar" Breton)
+            ev.other += weight
+            other_langs.append(self._lex.other[stem])
         elif _NOT_CY_SPELLING.search(stem) or _NOT_CY_NOR_OTHER.search(stem):
             # "veih'n" is Manx, not Welsh: a Welsh clitic after a stem Welsh would not spell
             ev.foreign_letters += weight
@@ -357,6 +373,16 @@ class _Detector:
         if ev.cy + ev.en + ev.other == 0 and letters < 4 and margin < 2:
             return UNKNOWN, 0.5
         return label, conf
+
+
+def _add_celtic_prefixes(text: str, ev: _Evidence) -> None:
+    """Irish and Gaelic mutation prefixes ("i mBaile", "a h-uile") are cue words of those languages."""
+    if "-" not in text and text.islower():
+        return
+    for _ in _CELTIC_PREFIX.finditer(text):
+        ev.other += 1.0
+        ev.foreign_letters += 1.0
+        ev.other_langs += ("ga",)
 
 
 def _mask_names(text: str, words: list[str], lex: _Lexicon) -> str:
