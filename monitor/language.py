@@ -167,9 +167,11 @@ _EN_CLITICS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
 _CY_SPELLING = re.compile(r"[ŵŷ]|dd|^ll|^rh|^ff|^ngh|^mh|^nh|wy|ae[^\W]|^cy|yw|au$|iad$|wyd$|ydd|wch$|aeth$")
 # letters and digraphs native Welsh spelling does not use (gh only occurs as ngh in Welsh)
 # (and: ao, which Welsh only writes across the -haol suffix; ui and ou, where Welsh writes wi and ow;
-# Manx aa, -ey and initial lh; Irish eclipsis bhf gc dt bp mb at the start of a word; Cornish -ow, -yow)
+# Manx aa, -ey and initial lh; Irish eclipsis bhf gc dt bp mb at the start of a word; Cornish -ow, -yow;
+# letters of other European alphabets that neither Welsh nor English writes: å ø ß ł ą ę š č ğ ş...)
 _NOT_CY_SPELLING = re.compile(
-    r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|bh|fh|sh|(?<!h)ao|ui|ou|aa|ey$|^lh"
+    r"[kqvxzçñ]|dh|c'h|zh|ee|oo|(?<!n)gh|[àèìòùáéíóú]|[åøæœßłąęśźżćńřšžčěůğşıãõőű]"
+    r"|bh|fh|sh|(?<!h)ao|ui|ou|aa|ey$|^lh"
     r"|^(?:bhf|gc|dt|bp|mb)|ow$"
 )
 # Irish and Gaelic initial mutations spelt as a prefix, which no other language writes: eclipsis or

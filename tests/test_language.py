@@ -12,7 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli.language_cmd import detect_language
-from monitor.language import LABELS, Detection, classify, is_enquiry
+from monitor.language import (
+    _CELTIC_PREFIX,
+    _NOT_CY_SPELLING,
+    LABELS,
+    Detection,
+    classify,
+    get_detector,
+    is_enquiry,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "langid" / "dev_sample.jsonl"
 FLAG_CY = "🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
@@ -165,6 +173,201 @@ def test_hand_cases(text: str, label: str) -> None:
 def test_spellings_welsh_never_uses_are_not_welsh(text: str) -> None:
     # no vowel at all (Welsh counts w and y as vowels); consonants Welsh never doubles (tt, ss)
     assert classify(text).label != "cy"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14, third round: orthography and function words of the other Celtic languages
+# (examples written for these tests from the languages' grammars, not taken from the dev set)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i mBaile",
+        "go hÉirinn",
+        "an tUachtarán",
+        "i bhFrainc",
+        "i gCorcaigh",
+        "ár bPobal",
+        "i dTrá Lí",
+        "a h-uile duine",
+        "an t-sìde",
+        "na h-Alba",
+        "ar n-athair",
+        "an t-seachdain",
+    ],
+)
+def test_irish_and_gaelic_mutation_prefixes(text: str) -> None:
+    assert _CELTIC_PREFIX.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e-bost",
+        "T-shirt",
+        "t-shirt",
+        "iPhone",
+        "eBay",
+        "McDonald",
+        "yng Nghymru",
+        "ym Mangor",
+        "ei hathro",
+        "mRNA",
+        "Caerdydd",
+        "dQw4w9WgXcQ",
+    ],
+)
+def test_welsh_and_english_spellings_are_not_mutation_prefixes(text: str) -> None:
+    assert not _CELTIC_PREFIX.search(text)
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "saor",
+        "caol",
+        "tuilleadh",
+        "cuir",
+        "gouzout",
+        "dour",
+        "baatey",
+        "Gaelgey",
+        "lhiat",
+        "mbliana",
+        "gcuid",
+        "dtús",
+        "bhfuil",
+        "settyansow",
+        "dewisyow",
+        "smørbrød",
+        "straße",
+        "łódź",
+        "teşekkür",
+    ],
+)
+def test_spellings_welsh_never_uses(word: str) -> None:
+    assert _NOT_CY_SPELLING.search(word.lower())
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "cadarnhaol",
+        "deall",
+        "dechreuodd",
+        "ieuenctid",
+        "rhowch",
+        "Ioan",
+        "tywydd",
+        "mwynhau",
+        "bowlen",
+        "llongyfarchiadau",
+        "cymraeg",
+        "ymgeiswyr",
+        "gwybodaeth",
+    ],
+)
+def test_welsh_words_are_not_flagged_by_the_non_welsh_spellings(word: str) -> None:
+    assert not _NOT_CY_SPELLING.search(word.lower())
+
+
+def test_no_welsh_lexicon_word_has_a_non_welsh_spelling() -> None:
+    welsh = get_detector()._lex.cy
+    # "shwmae" and "isho" are the colloquial Welsh exceptions to "sh", which predate these rules
+    assert sorted(w for w in welsh if _NOT_CY_SPELLING.search(w)) == ["isho", "shwmae"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Irish: the mutation prefix or a function word decides short lines
+        "Ceolchoirm mhor i nGaillimh",
+        "Chuaigh siad abhaile",
+        "Rinne sé a dhícheall",
+        "Fuair mé ríomhphost",
+        # Scottish Gaelic
+        "Tha sinn gu math",
+        "a h-uile latha",
+        "Chaidh iad dhachaigh",
+        "Ceart gu leor",
+        # Manx ("ta'n": a Manx verb before the clitic, not Welsh "mae'n")
+        "Moghrey mie",
+        "Fastyr mie",
+        "Slane lhiat",
+        "Ta'n laa braew",
+        "Traa dy liooar",
+        "Vel oo goll magh?",
+        # Breton
+        "Kenavo!",
+        "Degemer mat",
+        "Trugarez deoc'h",
+        "Petra eo da anv?",
+        # Cornish
+        "Nadelik lowen",
+        "Bledhen nowydh da",
+        "Fatla genes?",
+        "Prag na?",
+        # other European languages: letters neither Welsh nor English writes
+        "Dziękuję bardzo",
+        "Tack så mycket",
+        "Teşekkürler",
+    ],
+)
+def test_short_celtic_and_european_lines_are_other(text: str) -> None:
+    assert classify(text).label == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ceol i nGaillimh", "Ar an mbus", "Lhiam lhiat", "Oie vie", "Taing mhor", "Gu math", "Saor in aisce"],
+)
+def test_celtic_spelling_and_function_words_decide_with_confidence(text: str) -> None:
+    # eclipsis (nG, mb), Manx lh and ie, Gaelic gu and taing: no longer a near thing with Welsh or English
+    detection = classify(text)
+    assert detection.label == "other"
+    assert detection.confidence >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cais annilys",
+        "Tocynnau ar werth nawr",
+        "Canlyniadau'r arholiadau",
+        "Llety i fyfyrwyr",
+        "Cyngerdd heno!",
+        "Tywydd oer heddiw",
+        "Gêm fawr heddiw",
+        "Efallai fory",
+        "Ffioedd dysgu",
+        "Agwedd gadarnhaol",  # -haol: Welsh writes "ao" only across this suffix
+        "Dechreuodd y tymor",
+        "Rhowch wybod",
+        "Ioan a Huw",
+        "Dewis iaith",  # "dewis" is Cornish too, and Welsh
+    ],
+)
+def test_short_welsh_stays_welsh(text: str) -> None:
+    assert classify(text).label == "cy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Flights to Moscow",
+        "Glasgow here we come",
+        "Guinness time",
+        "Happy NY!",
+        "War memorial",
+        "Follow us",
+        "Bailey and Harvey",
+        "Snow day!",
+    ],
+)
+def test_short_english_with_celtic_looking_spellings_stays_english(text: str) -> None:
+    assert classify(text).label == "en"
 
 
 def test_code_switched_welsh_never_english() -> None:
