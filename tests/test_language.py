@@ -347,6 +347,7 @@ def test_celtic_spelling_and_function_words_decide_with_confidence(text: str) ->
         "Rhowch wybod",
         "Ioan a Huw",
         "Dewis iaith",  # "dewis" is Cornish too, and Welsh
+        "Ci ar goll",  # "goll" (lost) is Welsh; Manx "goll" (going) is no cue word
     ],
 )
 def test_short_welsh_stays_welsh(text: str) -> None:
