@@ -333,7 +333,7 @@ def test_celtic_spelling_and_function_words_decide_with_confidence(text: str) ->
 @pytest.mark.parametrize(
     "text",
     [
-        "Cais annilys",
+        "Dyddiad annilys",
         "Tocynnau ar werth nawr",
         "Canlyniadau'r arholiadau",
         "Llety i fyfyrwyr",
