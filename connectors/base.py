@@ -342,6 +342,19 @@ def parse_time(value: Any, where: str) -> datetime:
     return as_utc(parsed).astimezone(UTC)
 
 
+def time_or_none(value: Any) -> datetime | None:
+    """A timestamp for filtering, sorting or paging, or None when it is missing or malformed.
+
+    Filters and sort keys run over a whole batch before each item is normalised: they must not
+    fail on one bad item (that would fail the whole poll unnamed). An item whose time cannot be
+    read goes on to `PollContext.normalise`, which names it so that it can be set aside.
+    """
+    try:
+        return parse_time(value, "")
+    except BadPayload:
+        return None
+
+
 def cursor_since(value: Any, window_start: datetime) -> datetime:
     """The cursor's time, or the backfill window's start on a first poll (never older than it)."""
     if not value:
@@ -412,6 +425,16 @@ def native_id(value: Any, where: str) -> str:
     if not text.strip():
         raise BadPayload(f"{where}: empty id")
     return text
+
+
+def optional_text(value: Any, where: str) -> str:
+    """A text field that may be absent (""); text of another type (an object, a list, a number)
+    makes the item a bad payload rather than its Python repr."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadPayload(f"{where}: expected text, got {type(value).__name__}")
+    return value
 
 
 def as_list(value: Any, where: str) -> list[Any]:

@@ -44,7 +44,7 @@ state {"scheduled_posts"|"conversations": "ok"|"denied"}, denied_at, dm_last_inb
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.access import meta_discover, meta_verify, page_token
@@ -61,8 +61,10 @@ from connectors.base import (
     iso,
     links_in,
     native_id,
+    optional_text,
     parse_time,
     require,
+    time_or_none,
     unique,
 )
 from connectors.dm_threads import DmEvent, DmThreads
@@ -87,6 +89,7 @@ MESSAGES_LIMIT = 25
 OVERLAP = timedelta(hours=1)  # re-read a little before the cursor: Graph is eventually consistent
 OPTIONAL_RECHECK = timedelta(hours=24)
 OPTIONAL_EDGES = ("scheduled_posts", "conversations")
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def posts_edge(window_start: datetime) -> str:
@@ -390,8 +393,6 @@ class _PagePoll:
         when = raw.get("scheduled_publish_time")
         scheduled_for = None
         if isinstance(when, int | float) or (isinstance(when, str) and when.isdigit()):
-            from datetime import UTC
-
             scheduled_for = datetime.fromtimestamp(int(when), UTC)
         elif isinstance(when, str):
             scheduled_for = parse_time(when, f"facebook scheduled post {post_id}")
@@ -405,48 +406,38 @@ class _PagePoll:
         )
 
     def _conversations(self, edge: dict[str, Any], page_id: str) -> tuple[list[Message], list[Reply]]:
-        def older_than_cursor(page: list[Any]) -> bool:
-            last = page[-1] if page else None
-            return (
-                last is None
-                or parse_time(as_dict(last, "conversation").get("updated_time"), "conversation")
-                < self.dm_since
-            )
-
+        """Each message normalised on its own (one that keeps failing is set aside, the others flow),
+        then threaded oldest first. Paging and filtering read times leniently: a message or
+        conversation whose time cannot be read is kept, so that normalising names it."""
         threads = DmThreads("facebook", self.account.id, self.cursor)
         newest = self.dm_since
-        for conversation in self.graph.all_pages(edge, "conversations", stop=older_than_cursor):
+        for conversation in self.graph.all_pages(
+            edge, "conversations", stop=lambda page: _older_than(page, "updated_time", self.dm_since)
+        ):
             conversation = as_dict(conversation, "facebook conversation")
             conversation_id = native_id(
                 require(conversation, "id", "facebook conversation"), "facebook conversation"
             )
-            updated = parse_time(require(conversation, "updated_time", conversation_id), conversation_id)
-            if updated < self.dm_since - OVERLAP:
+            updated = time_or_none(conversation.get("updated_time"))
+            if updated is not None and updated < self.dm_since - OVERLAP:
                 continue
             thread = self.graph.all_pages(
-                as_dict(conversation.get("messages"), conversation_id),
+                as_dict(conversation.get("messages"), f"facebook conversation {conversation_id} messages"),
                 f"conversation {conversation_id}",
-                stop=lambda page: bool(page) and _created(page[-1]) < self.dm_since,
+                stop=lambda page: _older_than(page, "created_time", self.dm_since),
             )
             link = conversation.get("link")
-            for raw in sorted((as_dict(m, conversation_id) for m in thread), key=_created):  # oldest first
-                created = _created(raw)
-                message_id = native_id(require(raw, "id", "facebook message"), "facebook message")
-                author = as_dict(raw.get("from"), message_id)
-                event = DmEvent(
-                    native_id=message_id,
-                    conversation_id=conversation_id,
-                    created_at=created,
-                    text=str(raw.get("message") or ""),
-                    outbound=str(author.get("id") or "") == page_id,
-                    author_id=str(author.get("id") or ""),
-                    author_name=str(author.get("name") or ""),
-                    url=f"https://www.facebook.com{link}" if link else "",
+            url = f"https://www.facebook.com{link}" if isinstance(link, str) and link else ""
+            for raw in sorted(thread, key=_message_order):
+                event = self.ctx.normalise(
+                    "message", raw, functools.partial(_dm_event, raw, conversation_id, page_id, url)
                 )
-                recent = created >= self.dm_since - OVERLAP  # older ones only thread the conversation
+                if event is None:
+                    continue  # set aside: it kept failing
+                recent = event.created_at >= self.dm_since - OVERLAP  # older ones only thread it
                 threads.add(event, keep=recent)
                 if recent and not event.outbound:
-                    newest = max(newest, created)
+                    newest = max(newest, event.created_at)
         newest = max([newest, *(r.created_at for r in threads.replies)])
         if newest > self.dm_since:
             self.cursor["dm_since"] = iso(newest)
@@ -454,5 +445,41 @@ class _PagePoll:
         return threads.messages, threads.replies
 
 
-def _created(raw: Any) -> datetime:
-    return parse_time(as_dict(raw, "facebook message").get("created_time"), "facebook message created_time")
+def _dm_event(raw: Any, conversation_id: str, page_id: str, url: str) -> DmEvent:
+    """One conversation message, every field it needs checked. A message without an id cannot be
+    named and so cannot be set aside: like a post without one, it fails the poll (no item)."""
+    message_id = native_id(require(raw, "id", "facebook message"), "facebook message")
+    where = f"facebook message {message_id}"
+    author = as_dict(require(raw, "from", where), f"{where} from")
+    author_id = native_id(require(author, "id", f"{where} from"), f"{where} from.id")
+    return DmEvent(
+        native_id=message_id,
+        conversation_id=conversation_id,
+        created_at=parse_time(require(raw, "created_time", where), where),
+        text=optional_text(raw.get("message"), f"{where} message"),
+        outbound=author_id == page_id,
+        author_id=author_id,
+        author_name=str(author.get("name") or ""),
+        url=url,
+    )
+
+
+def _created(raw: Any) -> datetime | None:
+    return time_or_none(raw.get("created_time")) if isinstance(raw, dict) else None
+
+
+def _message_order(raw: Any) -> tuple[int, datetime]:
+    """Sort key, oldest first; messages whose time cannot be read come first, to be named by
+    normalisation before anything is threaded."""
+    created = _created(raw)
+    return (0, EARLIEST) if created is None else (1, created)
+
+
+def _older_than(page: list[Any], field: str, since: datetime) -> bool:
+    """Paging stops at an empty page or one whose last item is older than `since`; a last item whose
+    time cannot be read does not stop it (the next page is bounded, a missed message is not)."""
+    if not page:
+        return True
+    last = page[-1]
+    when = time_or_none(last.get(field)) if isinstance(last, dict) else None
+    return when is not None and when < since

@@ -60,8 +60,10 @@ from connectors.base import (
     call_with_retries,
     iso,
     native_id,
+    optional_text,
     parse_time,
     require,
+    time_or_none,
     unique,
 )
 from connectors.dm_threads import DmEvent, DmThreads
@@ -441,7 +443,7 @@ class XConnector(BaseConnector[XPlatform]):
                     "GET /2/dm_events",
                     functools.partial(client.get_direct_message_events, user_auth=False, **params),
                 )
-                page = [e for e in as_list(body.get("data"), "X dm_events data") if isinstance(e, dict)]
+                page = as_list(body.get("data"), "X dm_events data")
                 users.update(_users_by_id(as_dict(body.get("includes"), "X dm_events includes")))
                 fresh = [e for e in page if _is_newer(e, since, backfill_start)]
                 events.extend(fresh)
@@ -455,36 +457,27 @@ class XConnector(BaseConnector[XPlatform]):
             cursor["dm_denied_until"] = iso(now + DM_RETRY_AFTER)
             return [], []
         cursor.pop("dm_denied_until", None)
-        return self._dm_records(account, user_id, events, users, cursor)
+        return self._dm_records(ctx, account, user_id, events, users, cursor)
 
     def _dm_records(
         self,
+        ctx: PollContext,
         account: Account,
         user_id: str,
-        events: list[dict[str, Any]],
+        events: list[Any],
         users: dict[str, dict[str, Any]],
         cursor: dict[str, Any],
     ) -> tuple[list[Message], list[Reply]]:
+        """Each event normalised on its own (one that keeps failing is set aside, the others flow),
+        then threaded oldest first; the cursor passes every event with a readable id."""
         threads = DmThreads("x", account.id, cursor)
-        for event in sorted(
-            events, key=lambda e: int(native_id(require(e, "id", "X dm event"), "X dm event"))
-        ):  # oldest first
-            event_id = str(event["id"])
-            where = f"X dm event {event_id}"
-            sender = native_id(require(event, "sender_id", where), where)
-            author = users.get(sender, {})
-            cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), event_id)
-            threads.add(
-                DmEvent(
-                    native_id=event_id,
-                    conversation_id=str(event.get("dm_conversation_id") or ""),
-                    created_at=parse_time(require(event, "created_at", where), where),
-                    text=str(event.get("text") or ""),
-                    outbound=sender == user_id,
-                    author_id=sender,
-                    author_name=str(author.get("username") or author.get("name") or ""),
-                )
-            )
+        for event in sorted(events, key=_dm_order):
+            dm = ctx.normalise("message", event, functools.partial(_dm_event, event, user_id, users))
+            number = _numeric_id(event)
+            if number is not None:  # read, or set aside: either way later polls need not see it again
+                cursor["dm_since_id"] = _max_id(cursor.get("dm_since_id"), number)
+            if dm is not None:  # None: set aside, it kept failing
+                threads.add(dm)
         threads.save(cursor, recency=int)
         return threads.messages, threads.replies
 
@@ -512,11 +505,56 @@ def _max_id(current: Any, candidate: Any) -> str | None:
         raise BadPayload(f"X ids are not numeric: {values}") from None
 
 
-def _is_newer(event: dict[str, Any], since: str | None, backfill_start: datetime) -> bool:
-    event_id = native_id(require(event, "id", "X dm event"), "X dm event")
+def _is_newer(event: Any, since: str | None, backfill_start: datetime) -> bool:
+    """Whether a DM event is past the cursor (or inside the backfill window on a first poll).
+
+    An event whose id or time cannot be read counts as newer: it must reach normalisation, which
+    names it (a filter that raised here would fail the whole poll, for ever, without naming it).
+    """
     if since:
-        return int(event_id) > int(since)
-    return parse_time(require(event, "created_at", f"X dm event {event_id}"), "X dm event") >= backfill_start
+        number = _numeric_id(event)
+        return number is None or number > int(since)
+    created = time_or_none(event.get("created_at")) if isinstance(event, dict) else None
+    return created is None or created >= backfill_start
+
+
+def _numeric_id(event: Any) -> int | None:
+    """A DM event's snowflake id as a number, None when it is missing or not a decimal number."""
+    value = event.get("id") if isinstance(event, dict) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def _dm_order(event: Any) -> tuple[int, int]:
+    """Sort key, oldest first (X ids grow with time); events without a numeric id come first, to be
+    named by normalisation before anything is threaded."""
+    number = _numeric_id(event)
+    return (0, 0) if number is None else (1, number)
+
+
+def _dm_event(event: Any, user_id: str, users: dict[str, dict[str, Any]]) -> DmEvent:
+    """One DM event, every field it needs checked. An event without an id cannot be named and so
+    cannot be set aside: like a tweet without one, it fails the poll (`BadPayload` with no item)."""
+    event_id = native_id(require(event, "id", "X direct message"), "X direct message")
+    where = f"X direct message {event_id}"
+    if _numeric_id(event) is None:
+        raise BadPayload(f"{where}: id is not a number")
+    sender = native_id(require(event, "sender_id", where), f"{where} sender_id")
+    author = users.get(sender, {})
+    return DmEvent(
+        native_id=event_id,
+        conversation_id=optional_text(event.get("dm_conversation_id"), f"{where} dm_conversation_id"),
+        created_at=parse_time(require(event, "created_at", where), where),
+        text=optional_text(event.get("text"), f"{where} text"),
+        outbound=sender == user_id,
+        author_id=sender,
+        author_name=str(author.get("username") or author.get("name") or ""),
+    )
 
 
 def _users_by_id(includes: dict[str, Any]) -> dict[str, dict[str, Any]]:
