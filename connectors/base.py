@@ -355,6 +355,17 @@ def time_or_none(value: Any) -> datetime | None:
         return None
 
 
+def page_older_than(page: list[Any], field: str, since: datetime) -> bool:
+    """Whether paging can stop: the page is empty, or its last item's `field` time is older than
+    `since`. A last item whose time cannot be read does not stop it: the next page is bounded, a
+    missed item is not (and the item itself is named when it is normalised)."""
+    if not page:
+        return True
+    last = page[-1]
+    when = time_or_none(last.get(field)) if isinstance(last, dict) else None
+    return when is not None and when < since
+
+
 def cursor_since(value: Any, window_start: datetime) -> datetime:
     """The cursor's time, or the backfill window's start on a first poll (never older than it)."""
     if not value:

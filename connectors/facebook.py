@@ -62,6 +62,7 @@ from connectors.base import (
     links_in,
     native_id,
     optional_text,
+    page_older_than,
     parse_time,
     require,
     time_or_none,
@@ -337,22 +338,19 @@ class _PagePoll:
             live="live" in status_type,
         )
 
-    def _comments(self, raw: dict[str, Any], post_id: str) -> list[dict[str, Any]]:
+    def _comments(self, raw: dict[str, Any], post_id: str) -> list[Any]:
+        """The post's comments newer than the cursor; one whose time cannot be read is kept, so
+        that normalising names it (and sets it aside if it keeps failing)."""
         edge = as_dict(raw.get("comments"), f"facebook post {post_id} comments")
-
-        def older_than_cursor(page: list[Any]) -> bool:
-            last = page[-1] if page else None
-            return (
-                last is None
-                or parse_time(as_dict(last, "comment").get("created_time"), "comment") < self.comments_since
-            )
-
-        comments = self.graph.all_pages(edge, f"post {post_id} comments", stop=older_than_cursor)
+        comments = self.graph.all_pages(
+            edge,
+            f"post {post_id} comments",
+            stop=lambda page: page_older_than(page, "created_time", self.comments_since),
+        )
         fresh = []
         for comment in comments:
-            comment = as_dict(comment, f"facebook post {post_id} comment")
-            created = parse_time(require(comment, "created_time", "facebook comment"), "facebook comment")
-            if created >= self.comments_since - OVERLAP:
+            created = _created(comment)
+            if created is None or created >= self.comments_since - OVERLAP:
                 fresh.append(comment)
         return fresh
 
@@ -412,7 +410,7 @@ class _PagePoll:
         threads = DmThreads("facebook", self.account.id, self.cursor)
         newest = self.dm_since
         for conversation in self.graph.all_pages(
-            edge, "conversations", stop=lambda page: _older_than(page, "updated_time", self.dm_since)
+            edge, "conversations", stop=lambda page: page_older_than(page, "updated_time", self.dm_since)
         ):
             conversation = as_dict(conversation, "facebook conversation")
             conversation_id = native_id(
@@ -424,7 +422,7 @@ class _PagePoll:
             thread = self.graph.all_pages(
                 as_dict(conversation.get("messages"), f"facebook conversation {conversation_id} messages"),
                 f"conversation {conversation_id}",
-                stop=lambda page: _older_than(page, "created_time", self.dm_since),
+                stop=lambda page: page_older_than(page, "created_time", self.dm_since),
             )
             link = conversation.get("link")
             url = f"https://www.facebook.com{link}" if isinstance(link, str) and link else ""
@@ -473,13 +471,3 @@ def _message_order(raw: Any) -> tuple[int, datetime]:
     normalisation before anything is threaded."""
     created = _created(raw)
     return (0, EARLIEST) if created is None else (1, created)
-
-
-def _older_than(page: list[Any], field: str, since: datetime) -> bool:
-    """Paging stops at an empty page or one whose last item is older than `since`; a last item whose
-    time cannot be read does not stop it (the next page is bounded, a missed message is not)."""
-    if not page:
-        return True
-    last = page[-1]
-    when = time_or_none(last.get(field)) if isinstance(last, dict) else None
-    return when is not None and when < since

@@ -41,6 +41,7 @@ from connectors.base import (
     iso,
     links_in,
     native_id,
+    page_older_than,
     parse_time,
     require,
 )
@@ -112,7 +113,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
         media = graph.all_pages(
             as_dict(user.get("media"), "instagram media"),
             "media",
-            stop=lambda page: not page or _time(page[-1]) < window_start,
+            stop=lambda page: page_older_than(page, "timestamp", window_start),
         )
         posts: list[Post] = []
         messages: list[Message] = []
@@ -125,7 +126,7 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
             comments = graph.all_pages(
                 as_dict(raw.get("comments"), "instagram comments"),
                 f"media {post.native_id} comments",
-                stop=lambda page: not page or _time(page[-1]) < comments_since,
+                stop=lambda page: page_older_than(page, "timestamp", comments_since),
             )
             for comment in comments:
                 comment = as_dict(comment, "instagram comment")
@@ -220,7 +221,3 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
             conversation_id=post.native_id,
             url=post.url,
         )
-
-
-def _time(raw: Any) -> datetime:
-    return parse_time(as_dict(raw, "instagram item").get("timestamp"), "instagram timestamp")

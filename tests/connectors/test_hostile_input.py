@@ -199,3 +199,56 @@ accounts:
         for server, thread in zip((elsewhere, api), threads, strict=True):
             stop_serving(server, thread)
     assert hits == []
+
+
+# --- paging and filters read times leniently: the bad item is named, not the whole poll failed ---
+
+
+@pytest.mark.parametrize("created_time", [1625914800, "yesterday", None], ids=["number", "text", "missing"])
+@responses.activate
+def test_a_facebook_comment_whose_time_cannot_be_read_is_named_then_skipped_alone(created_time: Any) -> None:
+    from tests.connectors import test_facebook as fb
+
+    page = fb.page_response(page_reply=False)
+    comments = page["published_posts"]["data"][0]["comments"]["data"]
+    bad = comments[1]
+    bad["created_time"] = created_time
+    responses.post(
+        f"{fb.API}/v25.0/", json=fb.batch_answer((200, page), (200, {"data": []}), (200, {"data": []}))
+    )
+    connector = fb.connector()
+
+    with pytest.raises(BadPayload) as caught:
+        connector.fetch(fb.account(), {}, fb.NOW)
+    assert caught.value.item == ("message", bad["id"])
+    assert f"comment {bad['id']}" in caught.value.message
+
+    result = connector.fetch(fb.account(), {}, fb.NOW, set_aside=frozenset({("message", bad["id"])}))
+    assert {m.native_id for m in result.messages} == {c["id"] for c in comments} - {bad["id"]}
+
+
+@pytest.mark.parametrize("edge", ["media", "comments"])
+@responses.activate
+def test_an_instagram_item_whose_time_cannot_be_read_where_paging_looks_is_named_then_skipped(
+    edge: str,
+) -> None:
+    from tests.connectors import test_instagram as ig
+
+    user = ig.user_response()
+    page = user["media"] if edge == "media" else user["media"]["data"][0]["comments"]
+    bad = page["data"][-1]  # the item paging reads to decide whether to read on
+    bad["timestamp"] = {"not": "a time"}
+    item = ("post" if edge == "media" else "message", bad["id"])
+    responses.get(f"{ig.API}/v25.0/{ig.IG_ID}", json=user)
+    responses.get(f"{ig.API}{ig.MEDIA_NEXT}", json=load("instagram/ig_user_media_page2_last.json"))
+    responses.get(f"{ig.API}{ig.COMMENTS_NEXT}", json=load("instagram/ig_media_comments_page2_last.json"))
+    connector = ig.connector()
+
+    with pytest.raises(BadPayload) as caught:
+        connector.fetch(ig.account(), {}, ig.NOW)
+    assert caught.value.item == item
+
+    result = connector.fetch(ig.account(), {}, ig.NOW, set_aside=frozenset({item}))
+    records = {p.native_id for p in result.posts} | {m.native_id for m in result.messages}
+    assert bad["id"] not in records
+    assert len(result.posts) == (3 if edge == "media" else 4)  # the next page was still read
