@@ -193,6 +193,7 @@ def english_sentences(text: str, cfg: Config) -> list[str]:
     """Pieces of `text` the project's detector calls English, after removing what is quoted or named:
     posts in “...”, times, what the configuration says (account labels, exemption reasons), check ids,
     URLs, e-mail addresses and the `socialmon` command."""
+    text = re.sub(r"<style\b.*?</style>", " ", text, flags=re.S)  # CSS is not read by anyone
     text = re.sub(r"</?(b|span|a)\b[^>]*>", " ", text)  # inline markup joins, blocks separate
     text = html_lib.unescape(re.sub(r"<[^>]+>", "\n", text))
     text = re.sub(r"“[^”]*”", " ", text)
