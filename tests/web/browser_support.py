@@ -66,9 +66,10 @@ def chromium(profile_dir: Path) -> Iterator[Any]:
         driver.quit()
 
 
-def screenshot_dir(tmp_path: Path) -> Path:
-    """$SOCIALMON_SCREENSHOT_DIR when set, else a folder in the test's temporary directory."""
-    shots = Path(os.environ.get("SOCIALMON_SCREENSHOT_DIR") or tmp_path / "screenshots")
+def screenshot_dir(tmp_path: Path, sub: str = "") -> Path:
+    """$SOCIALMON_SCREENSHOT_DIR when set, else a folder in the test's temporary directory; `sub`, a
+    folder of its own in it (a test that counts its screenshots counts only its own)."""
+    shots = Path(os.environ.get("SOCIALMON_SCREENSHOT_DIR") or tmp_path / "screenshots") / sub
     shots.mkdir(parents=True, exist_ok=True)
     return shots
 

@@ -5,7 +5,7 @@ The digests are the demo's (`socialmon demo` writes digest.html and digest.cy.ht
 one joins them as a bilingual e-mail does), plus one with words too long for any column. At 390 px
 none may scroll sideways; at both widths axe-core may find no serious or critical violation. Where
 a mail client drops the <style> (the media query), the table must still be a plain table with the
-phone-only labels hidden. Screenshots go to $SOCIALMON_SCREENSHOT_DIR when set.
+phone-only labels hidden. Screenshots go to $SOCIALMON_SCREENSHOT_DIR/digest when set.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def test_digest_reads_on_a_phone_and_a_desktop_in_every_language(
     browser: Any, digests: dict[str, Path], tmp_path: Path
 ) -> None:
     axe = axe_source()
-    shots = screenshot_dir(tmp_path)
+    shots = screenshot_dir(tmp_path, "digest")
     driver = browser
     problems: dict[str, list[str]] = {}
     for name in ("en", "cy", "cy+en", "long-words"):
