@@ -89,13 +89,20 @@ def _aware(value: datetime) -> datetime:
 
 
 def local_time(value: datetime | None, tz: tzinfo, locale: str = "en") -> str:
-    """A time as people read it in alerts, notices and the digest: "Tue 24 Nov 2026 13:59 GMT" /
-    "Maw 24 Tach 2026 13:59 GMT" (the zone abbreviation, GMT or BST, is the same in both)."""
+    """A time as people read it in alerts, notices, the digest and the dashboard:
+    "Tue 24 Nov 2026 13:59 GMT" / "13:59 GMT, Maw 24 Tach 2026" (the zone abbreviation, GMT or
+    BST, is the same in both). Welsh puts the time first: the texts say "am %(when)s",
+    "tan %(until)s", "o %(start)s", and a day name there would have to mutate ("am Fawrth",
+    "tan Lun"), which a filled-in placeholder cannot; digits never mutate."""
     if value is None:
         return "-"
     local = _aware(value).astimezone(tz)
+    zone = local.strftime("%Z")
+    if locale == "cy":
+        day = format_datetime(local, "EEE d MMM y", tzinfo=tz, locale=BABEL_LOCALE[locale])
+        return f"{local:%H:%M} {zone}, {day}"
     text = format_datetime(local, "EEE dd MMM y HH:mm", tzinfo=tz, locale=BABEL_LOCALE[locale])
-    return f"{text} {local.strftime('%Z')}"
+    return f"{text} {zone}"
 
 
 def long_time(value: datetime, tz: tzinfo, locale: str = "en") -> str:

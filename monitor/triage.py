@@ -37,7 +37,12 @@ _EXPIRY_NOTES = {"snoozed": "the snooze ended", "dismissed": "the dismissal ende
 
 
 class TriageError(Exception):
-    """A triage request that cannot be done; the message is one line saying why."""
+    """A triage request that cannot be done; the message is one line saying why. `kind` names the
+    refusals a person can meet on the dashboard, which says them in its own language."""
+
+    def __init__(self, message: str, kind: str = "", who: str = ""):
+        super().__init__(message)
+        self.kind, self.who = kind, who
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,11 @@ def acknowledge(store: Any, finding_id: int, *, by: str, note: str | None, now: 
         expire_states(session, now)
         row = _open_row(session, finding_id, "acknowledge")
         if row.state == "acknowledged":
-            raise TriageError(f"finding {finding_id} is already acknowledged by {row.state_by}")
+            raise TriageError(
+                f"finding {finding_id} is already acknowledged by {row.state_by}",
+                kind="already-acknowledged",
+                who=row.state_by or "",
+            )
         _set_state(session, row, "acknowledged", by=by, note=note, until=None, now=now)
 
 
@@ -157,10 +166,13 @@ def reopen(store: Any, finding_id: int, *, by: str, now: datetime) -> None:
         row = _row(session, finding_id)
         if row.state == "none":
             raise TriageError(
-                f"finding {finding_id} is not acknowledged, snoozed or dismissed: nothing to reopen"
+                f"finding {finding_id} is not acknowledged, snoozed or dismissed: nothing to reopen",
+                kind="not-triaged",
             )
         if row.status != "open":
-            raise TriageError(f"finding {finding_id} is resolved: a new breach opens a new finding")
+            raise TriageError(
+                f"finding {finding_id} is resolved: a new breach opens a new finding", kind="resolved"
+            )
         _set_state(session, row, "none", by=by, note=None, until=None, now=now, action="reopened")
 
 
@@ -379,7 +391,8 @@ def _open_row(session: Session, finding_id: int, verb: str) -> FindingRow:
     row = _row(session, finding_id)
     if row.status != "open":
         raise TriageError(
-            f"finding {finding_id} is resolved: nothing to {verb} (a new breach opens a new finding)"
+            f"finding {finding_id} is resolved: nothing to {verb} (a new breach opens a new finding)",
+            kind="resolved",
         )
     return row
 

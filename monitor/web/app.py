@@ -251,3 +251,12 @@ def _install_errors(app: Flask) -> None:
     def too_many(_error: Any) -> tuple[str, int]:
         reason = _("Too many sign-in attempts. Wait a minute and try again.")
         return render_template("error.html", status=429, reason=reason), 429
+
+    @app.errorhandler(500)
+    def server_error(_error: Any) -> tuple[str, int]:
+        reason = _("The dashboard could not answer. Try again in a minute, then tell whoever runs it.")
+        try:
+            return render_template("error.html", status=500, reason=reason), 500
+        except Exception:  # the page's own look-ups failed too (the database is down): without them
+            g.user = None
+            return render_template("error.html", status=500, reason=reason), 500

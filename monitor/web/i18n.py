@@ -16,6 +16,8 @@ from importlib import resources
 from typing import Any
 
 from flask import g
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 LANGUAGES = ("cy", "en", "cy+en")
 LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English", "cy+en": "Cymraeg + English"}
@@ -40,20 +42,49 @@ def has_catalogue(lang: str) -> bool:
     return type(translations_for(lang)) is not gettext.NullTranslations
 
 
+class Both(Markup):
+    """A `cy+en` text: Welsh, then the English marked `lang="en"` so that a screen reader switches
+    voice (the page itself is `lang="cy"`); once when the two read the same. It keeps its halves, so
+    that filling in a placeholder with another `Both` ("Signed in as %(name)s (%(role)s)") puts the
+    Welsh value in the Welsh half and the English one in the English half. In an attribute, a
+    <title> or an <option>, where no element may stand, templates pass it through `striptags`."""
+
+    welsh: Markup
+    english: Markup
+
+    def __new__(cls, welsh: Any = "", english: Any = None) -> Any:
+        if english is None:  # Markup's own methods build `self.__class__(text)`: a plain Markup then
+            return Markup(welsh)
+        welsh, english = Markup(escape(welsh)), Markup(escape(english))
+        html = welsh if welsh == english else Markup('{} / <span lang="en">{}</span>').format(welsh, english)
+        made = super().__new__(cls, html)
+        made.welsh, made.english = welsh, english
+        return made
+
+    def __mod__(self, values: Any) -> Both:
+        if not isinstance(values, dict):
+            return Both(self.welsh % values, self.english % values)
+        welsh = {k: v.welsh if isinstance(v, Both) else v for k, v in values.items()}
+        english = {k: v.english if isinstance(v, Both) else v for k, v in values.items()}
+        return Both(self.welsh % welsh, self.english % english)
+
+
+def both(welsh: str, english: str) -> Both:
+    return Both(welsh, english)
+
+
 class Bilingual(gettext.NullTranslations):
-    """`cy+en`: Welsh then English, once when the two read the same (no catalogue yet)."""
+    """`cy+en`: Welsh then English (see `both`), once when the two read the same (no catalogue yet)."""
 
     def __init__(self, welsh: gettext.NullTranslations, english: gettext.NullTranslations):
         super().__init__()
         self.welsh, self.english = welsh, english
 
     def gettext(self, message: str) -> str:
-        cy, en = self.welsh.gettext(message), self.english.gettext(message)
-        return cy if cy == en else f"{cy} / {en}"
+        return Both(self.welsh.gettext(message), self.english.gettext(message))
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        cy, en = self.welsh.ngettext(msgid1, msgid2, n), self.english.ngettext(msgid1, msgid2, n)
-        return cy if cy == en else f"{cy} / {en}"
+        return Both(self.welsh.ngettext(msgid1, msgid2, n), self.english.ngettext(msgid1, msgid2, n))
 
 
 def translations(lang: str) -> gettext.NullTranslations:
@@ -78,12 +109,27 @@ def default_language(config: Any) -> str:
     return DEFAULT_LANGUAGE
 
 
+def current_language() -> str:
+    """The request's language: as the app's before-request step set it, else (a page refused before
+    that step ran, such as an expired form's) the session's choice or the config's default."""
+    from flask import current_app, has_request_context, session
+
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    lang: str | None = g.get("lang")
+    if lang is None:
+        chosen = session.get("lang")
+        config = current_app.extensions["socialmon"].config
+        lang = chosen if chosen in LANGUAGES else default_language(config)
+    return lang
+
+
 def _current() -> gettext.NullTranslations:
     try:
         found: gettext.NullTranslations | None = g.get("translations")
     except RuntimeError:  # outside a request (a CLI message, a test)
-        found = None
-    return found if found is not None else translations(DEFAULT_LANGUAGE)
+        return translations(DEFAULT_LANGUAGE)
+    return found if found is not None else translations(current_language())
 
 
 def gettext_(message: str, **variables: Any) -> str:
@@ -98,3 +144,24 @@ def ngettext_(singular: str, plural: str, n: int, **variables: Any) -> str:
 
 
 _ = gettext_
+
+
+# Jinja2's newstyle gettext, as `jinja2.ext.i18n` installs it, but keeping a `Both` whole (its own
+# `Markup(rv)` would flatten one, and a bilingual placeholder would then be said twice in each half).
+
+
+@pass_context
+def template_gettext(context: Any, message: str, **variables: Any) -> str:
+    text = _current().gettext(message)
+    if context.eval_ctx.autoescape and not isinstance(text, Both):
+        text = Markup(text)
+    return text % variables
+
+
+@pass_context
+def template_ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text = _current().ngettext(singular, plural, num)
+    if context.eval_ctx.autoescape and not isinstance(text, Both):
+        text = Markup(text)
+    return text % variables

@@ -40,8 +40,8 @@ def _globals() -> dict[str, Any]:
             banner = active_emergency(db)
     return {
         "user": g.get("user"),
-        "lang": g.get("lang", i18n.DEFAULT_LANGUAGE),
-        "html_lang": g.get("html_lang", "en"),
+        "lang": i18n.current_language(),
+        "html_lang": g.get("html_lang") or i18n.html_lang(i18n.current_language()),
         "languages": i18n.LANGUAGES,
         "language_names": i18n.LANGUAGE_NAMES,
         "emergency_banner": banner,
@@ -226,10 +226,21 @@ def _act(finding_id: int, action: str, call: Any, done: str) -> Response:
     try:
         call(user)
     except triage.TriageError as exc:
-        flash(str(exc), "error")
+        flash(_refusal(exc), "error")
     else:
         flash(done, "ok")
     return _back(finding_id)
+
+
+def _refusal(exc: Any) -> str:
+    """Why a triage action was refused, in the page's language (a race with someone else's action)."""
+    if exc.kind == "already-acknowledged":
+        return _("Already acknowledged by %(who)s.", who=exc.who)
+    if exc.kind == "not-triaged":
+        return _("Nothing to reopen: the finding is not acknowledged, snoozed or dismissed.")
+    if exc.kind == "resolved":
+        return _("The finding is resolved: a new breach opens a new finding.")
+    return _("That could not be done: %(why)s", why=str(exc))
 
 
 def _note() -> str:
@@ -365,15 +376,21 @@ def emergency() -> str:
 
 @pages.route("/emergency/declare", methods=["POST"])
 def declare_emergency() -> Response:
-    from monitor.emergency import EmergencyError, start_emergency
+    from monitor.emergency import EmergencyError, active_emergency, start_emergency
 
     user = _require("declare-emergency")
     ctx = context()
     reason = request.form.get("reason", "").strip()[:2000]
+    if not reason:
+        flash(_("Not declared: give the reason for the emergency."), "error")
+        return redirect(url_for("web.emergency"), code=303)
     try:
         start_emergency(ctx.store, reason, user.name, now=ctx.clock())
     except EmergencyError as exc:
-        flash(_("Not declared: %(why)s", why=str(exc)), "error")
+        with ctx.store.session() as db:
+            already = active_emergency(db) is not None
+        why = _("an emergency is already declared; stop it first.") if already else str(exc)
+        flash(_("Not declared: %(why)s", why=why), "error")
     else:
         flash(_("Emergency declared. The daemon takes it up within seconds."), "ok")
     return redirect(url_for("web.emergency"), code=303)

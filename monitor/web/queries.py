@@ -41,9 +41,16 @@ def severity_at_least(severity: str) -> tuple[str, ...]:
 
 
 def language_mode(account: Account) -> str:
+    """The account's language mode in the page's language (a request's)."""
+    from monitor.web.i18n import _
+
     mode = account.language.mode
     if mode == "paired" and account.pair:
-        return f"paired ({account.own_language}, with {account.pair})"
+        return _("paired (%(lang)s, with %(pair)s)", lang=account.own_language, pair=account.pair)
+    if mode == "bilingual":
+        return _("bilingual")
+    if mode == "exempt":
+        return _("exempt")
     return mode
 
 

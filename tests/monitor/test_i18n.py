@@ -120,7 +120,7 @@ def test_dates_through_babel_locales() -> None:
     assert long_time(at, london, "cy") == "dydd Llun 30 Tachwedd 2026, 09:30"
     assert long_time(at, london, "en") == "Monday 30 November 2026, 09:30"
     summer = datetime(2026, 6, 2, 12, 5, tzinfo=UTC)
-    assert translator("cy").local_time(summer, london) == "Maw 02 Meh 2026 13:05 BST"
+    assert translator("cy").local_time(summer, london) == "13:05 BST, Maw 2 Meh 2026"
     assert translator("en").local_time(summer, london) == "Tue 02 Jun 2026 13:05 BST"
 
 
@@ -193,6 +193,7 @@ def english_sentences(text: str, cfg: Config) -> list[str]:
     """Pieces of `text` the project's detector calls English, after removing what is quoted or named:
     posts in “...”, times, what the configuration says (account labels, exemption reasons), check ids,
     URLs, e-mail addresses and the `socialmon` command."""
+    text = re.sub(r"<style\b.*?</style>", " ", text, flags=re.S)  # CSS is not read by anyone
     text = re.sub(r"</?(b|span|a)\b[^>]*>", " ", text)  # inline markup joins, blocks separate
     text = html_lib.unescape(re.sub(r"<[^>]+>", "\n", text))
     text = re.sub(r"“[^”]*”", " ", text)
@@ -203,6 +204,7 @@ def english_sentences(text: str, cfg: Config) -> list[str]:
         text = text.replace(check, " ")
     text = text.replace("socialmon", " ").replace("Europe/London", " ")
     text = re.sub(r"\b\w{3,5} \d\d \w{3,5} \d{4} \d\d:\d\d (GMT|BST)", " ", text)  # times, as formatted
+    text = re.sub(r"\b\d\d:\d\d (GMT|BST), \w{3,5} \d{1,2} \w{3,5} \d{4}", " ", text)  # (in Welsh)
     pieces = re.split(r"\n|(?<=[.;])\s+| · ", text)
     return [p.strip() for p in pieces if p.strip() and classify(p).label == "en"]
 

@@ -4,17 +4,14 @@ It signs in, acknowledges a finding, snoozes another, declares and stops an emer
 with the keyboard; runs axe-core on every page at 1280 px and 390 px (no serious or critical
 violation allowed); checks nothing overflows sideways at phone width; and saves screenshots.
 
-Needs Debian's `chromium` and `chromium-driver` and axe-core from the npm registry
-(`npm pack axe-core`, unpacked; its `axe.min.js` named by $SOCIALMON_AXE_JS). .ci/run installs
-all three. Missing, the test fails: it does not skip.
+Needs Chromium, chromedriver and axe-core (tests/web/browser_support.py says where from); missing,
+the test fails: it does not skip.
 Screenshots go to $SOCIALMON_SCREENSHOT_DIR when set, else into the test's temporary directory.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,56 +21,16 @@ import pytest
 from monitor.store import Store
 from monitor.web.app import create_app
 from monitor.web.server import WebServer
+from tests.web.browser_support import axe_problems, axe_source, chromium, screenshot, screenshot_dir, viewport
 from tests.web.web_support import PASSWORD, make_config, seed
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("SOCIALMON_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("SOCIALMON_CHROMEDRIVER", "/usr/bin/chromedriver")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-def _axe_source() -> str:
-    path = os.environ.get("SOCIALMON_AXE_JS", "")
-    if not path or not Path(path).is_file():
-        pytest.fail(
-            "SOCIALMON_AXE_JS must name axe-core's axe.min.js (`npm pack axe-core`, unpack, "
-            f"point at package/axe.min.js); it is {path!r}"
-        )
-    return Path(path).read_text(encoding="utf-8")
-
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    for binary in (CHROMIUM, CHROMEDRIVER):
-        if not shutil.which(binary):
-            pytest.fail(f"{binary} is missing: apt-get install chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(60)
-    try:
+    with chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -85,39 +42,6 @@ def served(store: Store, tmp_path: Path) -> Iterator[tuple[str, dict[str, int]]]
         yield server.url.rstrip("/"), ids
     finally:
         server.stop()
-
-
-def viewport(driver: Any, width: int, height: int = 900) -> None:
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
-
-
-def axe_problems(driver: Any, source: str) -> list[str]:
-    """Serious and critical axe-core violations on the current page, one line each."""
-    driver.execute_script(source)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify([{id: 'axe-error', "
-        "impact: 'critical', help: String(e), nodes: []}])));",
-        AXE_TAGS,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n.get('target') for n in v['nodes']][:3]}"
-        for v in json.loads(result)
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def screenshot(driver: Any, name: str, width: int, into: Path) -> Path:
-    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    viewport(driver, width, min(max(height, 600), 6000))
-    path = into / f"{name}-{width}.png"
-    driver.save_screenshot(str(path))
-    viewport(driver, width)
-    return path
 
 
 def keyboard_press(driver: Any, element: Any) -> None:
@@ -143,10 +67,9 @@ def test_dashboard_in_a_real_browser(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    axe = _axe_source()
+    axe = axe_source()
     base, ids = served
-    shots = Path(os.environ.get("SOCIALMON_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_dir(tmp_path)
     driver = browser
     viewport(driver, 1280)
 

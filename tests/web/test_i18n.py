@@ -47,7 +47,7 @@ def test_the_shipped_welsh_catalogue_translates_the_dashboard() -> None:
     """socialmon's own Welsh catalogue (monitor/locale) carries the dashboard's texts too."""
     i18n.translations_for.cache_clear()
     assert i18n.translations("cy").gettext("Overview") == "Trosolwg"
-    assert i18n.translations("cy+en").gettext("Findings") == "Canfyddiadau / Findings"
+    assert i18n.translations("cy+en").gettext("Findings") == 'Canfyddiadau / <span lang="en">Findings</span>'
     assert i18n.html_lang("cy") == "cy" and i18n.html_lang("en") == "en"
 
 
@@ -59,7 +59,7 @@ def test_a_welsh_catalogue_translates_the_pages(local_app: Any, welsh_catalogue:
     assert "<h1>Trosolwg</h1>" in welsh and '<html lang="cy">' in welsh
     post_form(client, "/", "/language", {"lang": "cy+en"})
     both = client.get("/").get_data(as_text=True)
-    assert "<h1>Trosolwg / Overview</h1>" in both
+    assert '<h1>Trosolwg / <span lang="en">Overview</span></h1>' in both  # English marked for screen readers
 
 
 def test_the_default_language_comes_from_the_config_locale() -> None:

@@ -453,12 +453,12 @@ def test_proxy_mode_actions_follow_the_role(proxy_app: Any) -> None:
 def test_language_choice_is_kept_in_the_session(local_app: Any) -> None:
     client = signed_in(local_app)
     html = client.get("/").get_data(as_text=True)
-    assert '<option value="en" selected>' in html
+    assert '<option value="en" lang="en" selected>' in html
     response = post_form(client, "/", "/language", {"lang": "cy+en", "next": "/operations"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/operations")
-    assert '<option value="cy+en" selected>' in client.get("/").get_data(as_text=True)
+    assert '<option value="cy+en" lang="cy" selected>' in client.get("/").get_data(as_text=True)
     post_form(client, "/", "/language", {"lang": "fr"})
-    assert '<option value="cy+en" selected>' in client.get("/").get_data(as_text=True)
+    assert '<option value="cy+en" lang="cy" selected>' in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["viewer", "comms", "oncall", "admin", None])
