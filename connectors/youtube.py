@@ -11,9 +11,11 @@ list is the sandbox's specification: keep it exact.
    contentDetails.relatedPlaylists.uploads.
 2. `/youtube/v3/playlistItems` [1] every poll: `part=snippet,contentDetails`, `playlistId={uploads}`,
    `maxResults=50`, `pageToken` while the page is still newer than the cursor (bounded).
-   reads: items[].contentDetails.videoId/videoPublishedAt, snippet.publishedAt; nextPageToken.
+   reads: items[].id, contentDetails.videoId/videoPublishedAt, snippet.resourceId.videoId/publishedAt;
+   nextPageToken.
 3. `/youtube/v3/videos` [1 per 50 ids] only for new uploads and, at most every RECHECK, for videos in
-   the backfill window whose captions were "false" or that were live/upcoming:
+   the backfill window whose captions were "false" or that were live/upcoming (never for a video set
+   aside):
    `part=snippet,contentDetails,liveStreamingDetails`, `id={comma-separated ids}`, `maxResults=50`.
    reads: items[].id, snippet.title/description/publishedAt/liveBroadcastContent,
    contentDetails.caption ("true"|"false"), liveStreamingDetails (presence: the video was streamed
@@ -22,7 +24,7 @@ list is the sandbox's specification: keep it exact.
    `allThreadsRelatedToChannelId={channel id}`, `maxResults=100`, `order=time`, `textFormat=plainText`,
    `pageToken` while threads are newer than the cursor (bounded).
    reads: items[].id, snippet.videoId, snippet.totalReplyCount, snippet.topLevelComment.{id, snippet.
-   authorChannelId.value, authorDisplayName, textDisplay, publishedAt},
+   authorChannelId.value, authorDisplayName, textOriginal/textDisplay, publishedAt},
    replies.comments[] (same fields + parentId).
 5. `/youtube/v3/comments` [1] only for a thread whose totalReplyCount grew beyond the replies inlined in (4):
    `part=snippet`, `parentId={thread id}`, `maxResults=100`, `textFormat=plainText`.
@@ -32,12 +34,17 @@ list is the sandbox's specification: keep it exact.
 (monitor.poll adds them to the Pacific-time quota day). Cursor: channel_id, uploads, profile_at,
 profile, last_video_published, video_ids_seen (bounded), recheck {video id: published},
 rechecked_at, comments_since, reply_counts {thread: count} (bounded).
+
+One bad item never fails every poll unnamed: each playlist item, video and comment thread or comment
+is read on its own (`PollContext.normalise`, named `post ID` or `message ID`, set aside by
+monitor.poll when it keeps failing), and paging and the backfill window read times leniently.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,8 +72,10 @@ from connectors.base import (
     iso,
     links_in,
     native_id,
+    optional_text,
     parse_time,
     require,
+    time_or_none,
 )
 from connectors.deadline import deadline
 from connectors.http import retry_after_seconds
@@ -236,13 +245,20 @@ class _ChannelPoll:
     # -- uploads --------------------------------------------------------------------------------
 
     def _uploads(self) -> list[Post]:
-        """New uploads since the cursor, plus videos due a recheck of their captions or live state."""
+        """New uploads since the cursor, plus videos due a recheck of their captions or live state.
+
+        A video set aside (it kept failing) is not asked for again: it is marked seen, so the
+        cursor moves past it, and it leaves the recheck set."""
         seen: list[str] = list(self.cursor.get("video_ids_seen") or [])
         last = self.cursor.get("last_video_published")
         new = self._new_uploads(set(seen), cursor_since(last, self.window_start))
         recheck = self._recheck_set()
         due = self._recheck_due(recheck, new)
-        posts = self._videos([*new, *due])
+        posts = self._videos([v for v in [*new, *due] if not self._set_aside(v)])
+        # An upload whose playlist time could not be read was asked for anyway: the video's own time
+        # decides whether it is inside the backfill window.
+        undated = {v for v, published in new.items() if published is None}
+        posts = [p for p in posts if p.native_id not in undated or p.created_at >= self.window_start]
         for post in posts:
             if post.video_captions != "yes" or post.live:
                 recheck[post.native_id] = iso(post.created_at)
@@ -251,36 +267,44 @@ class _ChannelPoll:
         self._advance_upload_cursor(seen, new, recheck, last, rechecked=bool(due))
         return posts
 
-    def _new_uploads(self, seen: set[str], since: datetime) -> dict[str, datetime]:
-        """Video id -> publication time of the uploads in the window not seen before (newest pages first)."""
-        new: dict[str, datetime] = {}
+    def _new_uploads(self, seen: set[str], since: datetime) -> dict[str, datetime | None]:
+        """Video id -> publication time of the uploads in the window not seen before (newest pages
+        first); None when the playlist item's time cannot be read (the video's own time decides).
+
+        Each playlist item is read on its own: one without a usable video id is named by its own
+        id (`post PLAYLIST-ITEM-ID`) and set aside when it keeps failing. Paging reads times
+        leniently: a page none of whose times can be read does not stop it (MAX_PAGES bounds it)."""
+        new: dict[str, datetime | None] = {}
         pages = self._pages(
             "playlistItems", part="snippet,contentDetails", playlistId=self.cursor["uploads"], maxResults=50
         )
         for body in pages:
-            items = [
-                as_dict(i, "youtube playlistItem")
-                for i in as_list(body.get("items"), "youtube playlistItems")
-            ]
-            oldest_on_page = None
-            for item in items:
-                video_id, published = _playlist_item(item)
-                oldest_on_page = published if oldest_on_page is None else min(oldest_on_page, published)
-                if video_id not in seen and published >= self.window_start:
+            page = as_list(body.get("items"), "youtube playlistItems")
+            for raw in page:
+                item = self.ctx.normalise("post", raw, functools.partial(_playlist_item, raw))
+                if item is None:
+                    continue  # set aside: it kept failing
+                video_id, published = item
+                if video_id not in seen and (published is None or published >= self.window_start):
                     new[video_id] = published
-            if oldest_on_page is None or oldest_on_page < since:
+            times = [t for t in map(_playlist_time, page) if t is not None]
+            if not page or (times and min(times) < since):
                 break
         return new
 
+    def _set_aside(self, video_id: str) -> bool:
+        return ("post", video_id) in self.ctx.set_aside
+
     def _recheck_set(self) -> dict[str, str]:
-        """Videos whose captions were missing (or that were live), still inside the window."""
+        """Videos whose captions were missing (or that were live), still inside the window and not
+        set aside."""
         return {
             k: v
             for k, v in dict(self.cursor.get("recheck") or {}).items()
-            if parse_time(v, "cursor") >= self.window_start
+            if parse_time(v, "cursor") >= self.window_start and not self._set_aside(k)
         }
 
-    def _recheck_due(self, recheck: dict[str, str], new: dict[str, datetime]) -> list[str]:
+    def _recheck_due(self, recheck: dict[str, str], new: dict[str, datetime | None]) -> list[str]:
         """The videos to look at again now: all of the recheck set, at most every RECHECK."""
         rechecked_at = self.cursor.get("rechecked_at")
         if rechecked_at and parse_time(rechecked_at, "cursor") + RECHECK > self.now:
@@ -298,10 +322,8 @@ class _ChannelPoll:
                 id=",".join(chunk),
                 maxResults=50,
             )
-            for item in as_list(body.get("items"), "youtube videos items"):
-                post = self.ctx.normalise(
-                    "post", item, functools.partial(self._video, as_dict(item, "youtube video"))
-                )
+            for raw in as_list(body.get("items"), "youtube videos items"):
+                post = self.ctx.normalise("post", raw, functools.partial(self._video, raw))
                 if post is not None:  # None: set aside, it kept failing
                     posts.append(post)
         return posts
@@ -309,7 +331,7 @@ class _ChannelPoll:
     def _advance_upload_cursor(
         self,
         seen: list[str],
-        new: dict[str, datetime],
+        new: dict[str, datetime | None],
         recheck: dict[str, str],
         last: str | None,
         rechecked: bool,
@@ -317,18 +339,18 @@ class _ChannelPoll:
         if rechecked:
             self.cursor["rechecked_at"] = iso(self.now)
         seen = [*seen, *(v for v in new if v not in seen)][-MAX_SEEN:]
-        newest = max(new.values(), default=None)
+        newest = max((t for t in new.values() if t is not None), default=None)
         if newest and (not last or newest > parse_time(last, "cursor")):
             self.cursor["last_video_published"] = iso(newest)
         self.cursor.update(video_ids_seen=seen, recheck=recheck)
 
-    def _video(self, item: dict[str, Any]) -> Post:
+    def _video(self, item: Any) -> Post:
         video_id = native_id(require(item, "id", "youtube video"), "youtube video")
         where = f"youtube video {video_id}"
-        snippet = as_dict(require(item, "snippet", where), where)
-        details = as_dict(item.get("contentDetails"), where)
-        title = str(snippet.get("title") or "")
-        description = str(snippet.get("description") or "")
+        snippet = as_dict(require(item, "snippet", where), f"{where} snippet")
+        details = as_dict(item.get("contentDetails"), f"{where} contentDetails")
+        title = optional_text(snippet.get("title"), f"{where} title")
+        description = optional_text(snippet.get("description"), f"{where} description")
         text = f"{title}\n\n{description}".strip()
         caption = str(details.get("caption") or "").lower()
         broadcast = str(snippet.get("liveBroadcastContent") or "none")
@@ -353,6 +375,11 @@ class _ChannelPoll:
     # -- comments -------------------------------------------------------------------------------
 
     def _comments(self, channel_id: str) -> tuple[list[Message], list[Reply]]:
+        """The comments newer than the cursor. Each thread, and each comment in it, is read on its
+        own: one that cannot be read is named (`message ID`; a thread shares its top-level
+        comment's id) and set aside when it keeps failing, while the others flow. Paging reads the
+        top-level comments' times leniently (a page none of whose times can be read does not stop
+        it: MAX_PAGES bounds it)."""
         since = cursor_since(self.cursor.get("comments_since"), self.window_start)
         counts: dict[str, int] = dict(self.cursor.get("reply_counts") or {})
         messages: list[Message] = []
@@ -365,46 +392,17 @@ class _ChannelPoll:
             order="time",
             textFormat="plainText",
         ):
-            threads = [
-                as_dict(t, "youtube commentThread")
-                for t in as_list(body.get("items"), "commentThreads items")
-            ]
-            oldest = None
-            for thread in threads:
-                thread_id = native_id(require(thread, "id", "youtube commentThread"), "youtube commentThread")
-                snippet = as_dict(require(thread, "snippet", thread_id), thread_id)
-                top = as_dict(require(snippet, "topLevelComment", thread_id), thread_id)
-                video_id = str(snippet.get("videoId") or "")
-                inline = [
-                    as_dict(c, thread_id)
-                    for c in as_list(as_dict(thread.get("replies"), thread_id).get("comments"), thread_id)
-                ]
-                total = int(snippet.get("totalReplyCount") or 0)
-                if total > len(inline) and counts.get(thread_id) != total:
-                    inline = self._all_replies(thread_id)
-                counts[thread_id] = total
-                top_record = self.ctx.normalise(
-                    "message",
-                    top,
-                    functools.partial(self._comment, top, channel_id, video_id, thread_id, parent=""),
-                )
-                if top_record is not None:
-                    oldest = top_record.created_at if oldest is None else min(oldest, top_record.created_at)
-                for record in [
-                    top_record,
-                    *(
-                        self.ctx.normalise(
-                            "message",
-                            c,
-                            functools.partial(self._comment, c, channel_id, video_id, thread_id, thread_id),
-                        )
-                        for c in inline
-                    ),
-                ]:
-                    if record is None or record.created_at < since - OVERLAP:
+            page = as_list(body.get("items"), "commentThreads items")
+            for raw in page:
+                thread = self._thread(raw)
+                if thread is None:
+                    continue  # set aside: it kept failing
+                for record in self._thread_records(thread, channel_id, counts):
+                    if record.created_at < since - OVERLAP:
                         continue
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
-            if oldest is None or oldest < since:
+            times = [t for t in map(_thread_time, page) if t is not None]
+            if not page or (times and min(times) < since):
                 break
         newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
         if newest and newest > since:
@@ -414,26 +412,68 @@ class _ChannelPoll:
         self.cursor["reply_counts"] = counts
         return messages, replies
 
-    def _all_replies(self, thread_id: str) -> list[dict[str, Any]]:
-        comments: list[dict[str, Any]] = []
+    def _thread(self, raw: Any) -> _Thread | None:
+        """A comment thread's parts, or None when it is set aside and cannot be read.
+
+        A thread's id is its top-level comment's, so setting aside a malformed top-level comment
+        sets aside that key: the thread is still read when it can be, so that its replies flow."""
+        thread_id = _raw_id(raw)
+        if thread_id and ("message", thread_id) in self.ctx.set_aside:
+            try:
+                return _read_thread(raw)
+            except BadPayload:
+                return None
+        return self.ctx.normalise("message", raw, functools.partial(_read_thread, raw))
+
+    def _thread_records(
+        self, thread: _Thread, channel_id: str, counts: dict[str, int]
+    ) -> list[Message | Reply]:
+        """The top-level comment and the replies of one thread (all of them, through comments.list,
+        when the thread has more than the inlined ones and its count changed since last seen)."""
+        top = self.ctx.normalise(
+            "message",
+            thread.top,
+            functools.partial(self._comment, thread.top, channel_id, thread.video_id, thread.id, parent=""),
+        )
+        inline = thread.inline
+        if thread.total is not None:  # an unreadable count only means no comments.list call
+            if thread.total > len(inline) and counts.get(thread.id) != thread.total:
+                inline = self._all_replies(thread.id)
+            counts[thread.id] = thread.total
+        records = [top]
+        for raw in inline:
+            records.append(
+                self.ctx.normalise(
+                    "message",
+                    raw,
+                    functools.partial(self._comment, raw, channel_id, thread.video_id, thread.id, thread.id),
+                )
+            )
+        return [r for r in records if r is not None]  # None: set aside, it kept failing
+
+    def _all_replies(self, thread_id: str) -> list[Any]:
+        """Every reply of a thread (comments.list, 1 unit a page); each is normalised on its own."""
+        comments: list[Any] = []
         for body in self._pages(
             "comments", part="snippet", parentId=thread_id, maxResults=100, textFormat="plainText"
         ):
-            comments.extend(
-                as_dict(c, "youtube comment") for c in as_list(body.get("items"), "comments items")
-            )
+            comments.extend(as_list(body.get("items"), "comments items"))
         return comments
 
     def _comment(
-        self, comment: dict[str, Any], channel_id: str, video_id: str, thread_id: str, parent: str
+        self, comment: Any, channel_id: str, video_id: str, thread_id: str, parent: str
     ) -> Message | Reply:
         comment_id = native_id(require(comment, "id", "youtube comment"), "youtube comment")
         where = f"youtube comment {comment_id}"
-        snippet = as_dict(require(comment, "snippet", where), where)
-        author_id = str(as_dict(snippet.get("authorChannelId"), where).get("value") or "")
-        text = str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")  # raw text when given
+        snippet = as_dict(require(comment, "snippet", where), f"{where} snippet")
+        author = as_dict(snippet.get("authorChannelId"), f"{where} authorChannelId")
+        author_id = optional_text(author.get("value"), f"{where} authorChannelId.value")
+        # The raw text when given (textDisplay is HTML unless textFormat=plainText is honoured).
+        text = optional_text(snippet.get("textOriginal"), f"{where} textOriginal") or optional_text(
+            snippet.get("textDisplay"), f"{where} textDisplay"
+        )
         created = parse_time(require(snippet, "publishedAt", where), where)
-        parent = str(snippet.get("parentId") or parent)
+        parent = optional_text(snippet.get("parentId"), f"{where} parentId") or parent
         if author_id == channel_id:
             return Reply(
                 platform="youtube",
@@ -491,17 +531,80 @@ def _map_error(resource: str, exc: HttpError, now: datetime) -> ConnectorError:
     return Rejected(where)
 
 
-def _playlist_item(item: dict[str, Any]) -> tuple[str, datetime]:
-    """(video id, publication time) of an uploads playlist item."""
-    details = as_dict(item.get("contentDetails"), "playlistItem contentDetails")
-    video_id = str(
-        details.get("videoId")
-        or as_dict(as_dict(item.get("snippet"), "s").get("resourceId"), "r").get("videoId")
-        or ""
+def _raw_id(raw: Any) -> str:
+    """An item's own id as text, "" when it has none usable (as `PollContext.normalise` reads it)."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _playlist_item(raw: Any) -> tuple[str, datetime | None]:
+    """(video id, publication time or None) of an uploads playlist item. Without a usable video id
+    it fails, named by the playlist item's own id; a time that cannot be read is None."""
+    where = f"youtube playlistItem {_raw_id(raw) or '(no id)'}"
+    if not isinstance(raw, dict):
+        raise BadPayload(f"{where}: expected an object, got {type(raw).__name__}")
+    details = as_dict(raw.get("contentDetails"), f"{where} contentDetails")
+    snippet = as_dict(raw.get("snippet"), f"{where} snippet")
+    resource = as_dict(snippet.get("resourceId"), f"{where} snippet.resourceId")
+    video_id = details.get("videoId") or resource.get("videoId")
+    if video_id is None:
+        raise BadPayload(f"{where}: no video id (contentDetails.videoId, snippet.resourceId.videoId)")
+    return native_id(video_id, f"{where} videoId"), _playlist_time(raw)
+
+
+def _playlist_time(raw: Any) -> datetime | None:
+    """A playlist item's publication time for paging and the window (the video's, else the time it
+    was added to the playlist), or None when neither can be read."""
+    if not isinstance(raw, dict):
+        return None
+    details, snippet = raw.get("contentDetails"), raw.get("snippet")
+    published = time_or_none(details.get("videoPublishedAt")) if isinstance(details, dict) else None
+    if published is None and isinstance(snippet, dict):
+        published = time_or_none(snippet.get("publishedAt"))
+    return published
+
+
+@dataclass(frozen=True)
+class _Thread:
+    id: str
+    video_id: str  # "" for a comment on the channel itself
+    top: Any  # the top-level comment, normalised on its own
+    inline: list[Any]  # the replies inlined in commentThreads.list, normalised one by one
+    total: int | None  # totalReplyCount; None when it cannot be read
+
+
+def _read_thread(raw: Any) -> _Thread:
+    """The parts of a comment thread every comment in it needs; fails when they cannot be read."""
+    thread_id = native_id(require(raw, "id", "youtube commentThread"), "youtube commentThread")
+    where = f"youtube commentThread {thread_id}"
+    snippet = as_dict(require(raw, "snippet", where), f"{where} snippet")
+    top = require(snippet, "topLevelComment", where)
+    if not isinstance(top, dict):
+        raise BadPayload(f"{where} topLevelComment: expected an object, got {type(top).__name__}")
+    replies = as_dict(raw.get("replies"), f"{where} replies")
+    return _Thread(
+        id=thread_id,
+        video_id=optional_text(snippet.get("videoId"), f"{where} videoId"),
+        top=top,
+        inline=as_list(replies.get("comments"), f"{where} replies.comments"),
+        total=_count(snippet.get("totalReplyCount")),
     )
-    if not video_id:
-        raise BadPayload("youtube playlistItem without a video id")
-    published_raw = details.get("videoPublishedAt") or as_dict(item.get("snippet"), "snippet").get(
-        "publishedAt"
-    )
-    return video_id, parse_time(published_raw, f"youtube playlistItem {video_id}")
+
+
+def _count(value: Any) -> int | None:
+    """A count the API sends as a number (or decimal text); None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return 0 if value is None else None
+
+
+def _thread_time(raw: Any) -> datetime | None:
+    """A thread's top-level comment time, for paging, or None when it cannot be read."""
+    snippet = raw.get("snippet") if isinstance(raw, dict) else None
+    top = snippet.get("topLevelComment") if isinstance(snippet, dict) else None
+    top_snippet = top.get("snippet") if isinstance(top, dict) else None
+    return time_or_none(top_snippet.get("publishedAt")) if isinstance(top_snippet, dict) else None
