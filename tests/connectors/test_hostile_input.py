@@ -15,7 +15,8 @@ from connectors import get_connector
 from connectors.base import BadPayload, ConnectorError, TransientError
 from monitor.config import parse_config
 from monitor.localhttp import serve_in_thread, stop_serving
-from tests.connectors.conftest import SECRETS, Sleeps, load, make_config
+from tests.connectors import test_youtube as yt
+from tests.connectors.conftest import SECRETS, RecordingServer, Sleeps, load, make_config
 from tests.faults_support import trickle_server
 
 API = "https://api.twitter.com"
@@ -252,3 +253,309 @@ def test_an_instagram_item_whose_time_cannot_be_read_where_paging_looks_is_named
     records = {p.native_id for p in result.posts} | {m.native_id for m in result.messages}
     assert bad["id"] not in records
     assert len(result.posts) == (3 if edge == "media" else 4)  # the next page was still read
+
+
+# --- YouTube: a playlist item, video, comment thread or comment that cannot be read is named alone ---
+
+COMMENTS = {  # the recorded comments (five threads' top-level comments, one inline reply): their times
+    yt.THREAD: "2019-06-23T08:24:24Z",
+    yt.THREAD_REPLY: "2019-07-20T20:22:27Z",
+    "UgxKREWxIgDrw8w2e_Z4AaABAg": "2019-04-20T01:03:39Z",
+    "UgyrVQaFfEdvaSzstj14AaABAg": "2019-04-04T04:14:44Z",
+    "UgxyjVIedsbomQ4KsM94AaABAg": "2019-03-26T02:26:27Z",
+    "UgwtBjF15nKCNHE1tu94AaABAg": "2019-03-23T15:59:16Z",
+}
+
+
+def _yt_named_then_set_aside(
+    server: RecordingServer, serve: Any, item: tuple[str, str], cursor: dict[str, Any] | None = None
+) -> tuple[BadPayload, Any]:
+    """Poll once (it fails naming `item`), then again with `item` set aside (it succeeds)."""
+    serve()
+    with pytest.raises(BadPayload) as caught:
+        yt.connector(server).fetch(yt.account(), dict(cursor or {}), yt.NOW)
+    assert caught.value.item == item
+    assert caught.value.quota_units == caught.value.api_calls == len(server.seen)  # 1 unit a call
+    serve()
+    result = yt.connector(server).fetch(yt.account(), dict(cursor or {}), yt.NOW, set_aside=frozenset({item}))
+    assert result.quota_units == result.api_calls == len(server.seen)
+    return caught.value, result
+
+
+def _videos_asked(server: RecordingServer) -> list[str]:
+    return [v for s in server.seen if s.path == f"{yt.V3}/videos" for v in s.query["id"].split(",")]
+
+
+YT_VIDEO_MALFORMED: list[tuple[str, Any, str]] = [
+    ("publishedAt missing", lambda v: v["snippet"].pop("publishedAt"), "missing field 'publishedAt'"),
+    ("publishedAt a number", lambda v: v["snippet"].update(publishedAt=1574470199), "non-text timestamp"),
+    ("publishedAt not a time", lambda v: v["snippet"].update(publishedAt="yesterday"), "is not a timestamp"),
+    ("snippet missing", lambda v: v.pop("snippet"), "missing field 'snippet'"),
+    ("title a list", lambda v: v["snippet"].update(title=["a", "list"]), "title: expected text, got list"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"), [(c, e) for _, c, e in YT_VIDEO_MALFORMED], ids=[n for n, _, _ in YT_VIDEO_MALFORMED]
+)
+def test_a_malformed_youtube_video_is_named_then_set_aside_and_not_asked_for_again(
+    server: RecordingServer, change: Any, error: str
+) -> None:
+    caught, result = _yt_named_then_set_aside(
+        server, lambda: yt.serve_poll(server, videos=yt.videos_with_bad(change)), ("post", yt.BAD_VIDEO)
+    )
+    assert yt.BAD_VIDEO in caught.message and error in caught.message
+
+    assert {p.native_id for p in result.posts} == yt.GOOD_VIDEOS
+    assert len(result.messages) == 6  # the channel's comments flow as well
+    asked = _videos_asked(server)
+    assert len(asked) == 12 and yt.BAD_VIDEO not in asked  # no quota spent on it again
+    assert yt.BAD_VIDEO in result.cursor["video_ids_seen"]  # the cursor moves past it
+    assert result.cursor["last_video_published"] == "2019-11-23T00:49:59Z"
+    assert yt.BAD_VIDEO not in result.cursor["recheck"]
+
+
+YT_PLAYLIST_ITEM_MALFORMED: list[tuple[str, Any, str]] = [
+    ("no video id", lambda i: i["snippet"].pop("resourceId"), "no video id"),
+    (
+        "video id an object",
+        lambda i: i["snippet"]["resourceId"].update(videoId={"id": "x"}),
+        "id must be text",
+    ),
+    (
+        "resourceId a text",
+        lambda i: i["snippet"].update(resourceId=yt.BAD_VIDEO),
+        "resourceId: expected an object",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [(c, e) for _, c, e in YT_PLAYLIST_ITEM_MALFORMED],
+    ids=[n for n, _, _ in YT_PLAYLIST_ITEM_MALFORMED],
+)
+def test_a_youtube_playlist_item_without_a_usable_video_id_is_named_by_its_own_id(
+    server: RecordingServer, change: Any, error: str
+) -> None:
+    pages = yt.playlist_pages()
+    bad = yt.bad_playlist_item(pages)
+    change(bad)
+    item = ("post", bad["id"])  # no video to name it by: the playlist item's own id
+
+    caught, result = _yt_named_then_set_aside(
+        server, lambda: yt.serve_poll(server, copy.deepcopy(pages)), item
+    )
+    assert f"playlistItem {bad['id']}" in caught.message and error in caught.message
+
+    asked = _videos_asked(server)
+    assert len(asked) == 12 and yt.BAD_VIDEO not in asked and "{'id': 'x'}" not in asked
+    assert {p.native_id for p in result.posts} >= yt.GOOD_VIDEOS
+    assert result.cursor["last_video_published"] == "2019-11-23T00:48:01Z"  # the newest readable upload
+
+
+@pytest.mark.parametrize("published", [1574470199, "yesterday", None], ids=["number", "text", "missing"])
+def test_a_youtube_upload_whose_playlist_time_cannot_be_read_is_asked_for_and_its_video_decides(
+    server: RecordingServer, published: Any
+) -> None:
+    # The playlist time only decides paging and the backfill window: the video has its own.
+    pages = yt.playlist_pages()
+    yt.bad_playlist_item(pages)["snippet"]["publishedAt"] = published
+    yt.serve_poll(server, pages)
+
+    result = yt.connector(server).fetch(yt.account(), {}, yt.NOW)
+
+    assert yt.BAD_VIDEO in _videos_asked(server)
+    assert {p.native_id for p in result.posts} == {*yt.GOOD_VIDEOS, yt.BAD_VIDEO}
+    assert yt.BAD_VIDEO in result.cursor["video_ids_seen"]
+    assert result.cursor["last_video_published"] == "2019-11-23T00:48:01Z"  # readable times only
+
+
+def test_a_youtube_upload_of_unknown_playlist_time_older_than_the_backfill_window_is_not_kept(
+    server: RecordingServer,
+) -> None:
+    pages = yt.playlist_pages()
+    yt.bad_playlist_item(pages)["snippet"]["publishedAt"] = "yesterday"
+    # synthetic: the video itself is older than the 1000-day window of these tests
+    yt.serve_poll(server, pages, videos=yt.videos_with_bad(published="2015-06-01T00:00:00.000Z"))
+
+    result = yt.connector(server).fetch(yt.account(), {}, yt.NOW)
+
+    assert {p.native_id for p in result.posts} == yt.GOOD_VIDEOS
+    assert yt.BAD_VIDEO in result.cursor["video_ids_seen"]  # not asked for again
+
+
+def test_a_set_aside_youtube_video_leaves_the_recheck_set_and_is_not_asked_for(
+    server: RecordingServer,
+) -> None:
+    # Both videos await a recheck of their captions; the one set aside costs nothing more.
+    pages = yt.playlist_pages()
+    seen = [i["snippet"]["resourceId"]["videoId"] for page in pages for i in page["items"]]
+    cursor = {
+        "channel_id": yt.CHANNEL,
+        "uploads": "UU_x5XG1OV2P6uZZ5FSM9Ttw",
+        "profile_at": "2019-11-25T11:30:00Z",
+        "video_ids_seen": seen,
+        "last_video_published": "2019-11-23T00:49:59Z",
+        "recheck": {yt.BAD_VIDEO: "2019-11-23T00:49:59Z", "D-lhorsDlUQ": "2019-03-21T20:37:49Z"},
+        "rechecked_at": "2019-11-25T10:00:00Z",
+    }
+    yt.serve_poll(server, pages, videos=load("youtube/videos_list_content_details_caption.json"))
+
+    result = yt.connector(server).fetch(
+        yt.account(), cursor, yt.NOW, set_aside=frozenset({("post", yt.BAD_VIDEO)})
+    )
+
+    assert _videos_asked(server) == ["D-lhorsDlUQ"]
+    assert result.quota_units == 3  # playlistItems (one page), videos, commentThreads
+    assert yt.BAD_VIDEO not in result.cursor["recheck"]
+    assert [p.native_id for p in result.posts] == ["D-lhorsDlUQ"]
+
+
+def _first_thread(change: Any) -> dict[str, Any]:
+    threads = load("youtube/comment_threads_by_video_with_replies.json")
+    thread = threads["items"][0]
+    assert thread["id"] == yt.THREAD
+    change(thread)
+    return threads
+
+
+def _top(thread: dict[str, Any]) -> dict[str, Any]:
+    return thread["snippet"]["topLevelComment"]["snippet"]  # type: ignore[no-any-return]
+
+
+def _reply(thread: dict[str, Any]) -> dict[str, Any]:
+    return thread["replies"]["comments"][0]["snippet"]  # type: ignore[no-any-return]
+
+
+# (name, change to the first recorded thread, the item named, its error, the comments set aside with it)
+YT_COMMENT_MALFORMED: list[tuple[str, Any, str, str, set[str]]] = [
+    (
+        "thread snippet missing",
+        lambda t: t.pop("snippet"),
+        yt.THREAD,
+        "missing field 'snippet'",
+        {yt.THREAD_REPLY},
+    ),
+    (
+        "thread topLevelComment a text",
+        lambda t: t["snippet"].update(topLevelComment="hi"),
+        yt.THREAD,
+        "topLevelComment: expected an object",
+        {yt.THREAD_REPLY},
+    ),
+    (
+        "thread videoId a list",
+        lambda t: t["snippet"].update(videoId=["x"]),
+        yt.THREAD,
+        "videoId: expected text",
+        {yt.THREAD_REPLY},
+    ),
+    (
+        "thread replies not a list",
+        lambda t: t["replies"].update(comments={"0": {}}),
+        yt.THREAD,
+        "replies.comments: expected a list",
+        {yt.THREAD_REPLY},
+    ),
+    (
+        "top-level publishedAt a number",
+        lambda t: _top(t).update(publishedAt=1561278264),
+        yt.THREAD,
+        "non-text timestamp",
+        set(),
+    ),
+    (
+        "top-level text a list",
+        lambda t: _top(t).update(textOriginal=["a"]),
+        yt.THREAD,
+        "textOriginal: expected text",
+        set(),
+    ),
+    (
+        "reply publishedAt missing",
+        lambda t: _reply(t).pop("publishedAt"),
+        yt.THREAD_REPLY,
+        "missing field 'publishedAt'",
+        set(),
+    ),
+    (
+        "reply author an object",
+        lambda t: _reply(t)["authorChannelId"].update(value={"id": "x"}),
+        yt.THREAD_REPLY,
+        "authorChannelId.value: expected text",
+        set(),
+    ),
+    (
+        "reply parentId a number",
+        lambda t: _reply(t).update(parentId=7),
+        yt.THREAD_REPLY,
+        "parentId: expected text",
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "named", "error", "with_it"),
+    [case[1:] for case in YT_COMMENT_MALFORMED],
+    ids=[case[0] for case in YT_COMMENT_MALFORMED],
+)
+def test_a_malformed_youtube_comment_or_thread_is_named_then_set_aside_alone(
+    server: RecordingServer, change: Any, named: str, error: str, with_it: set[str]
+) -> None:
+    threads = _first_thread(change)
+    caught, result = _yt_named_then_set_aside(
+        server, lambda: yt.serve_poll(server, threads=[copy.deepcopy(threads)]), ("message", named)
+    )
+    assert named in caught.message and error in caught.message
+
+    # A thread that cannot be read is set aside with its replies; a comment alone otherwise.
+    assert {p.native_id for p in result.posts} >= yt.GOOD_VIDEOS  # the uploads flow as well
+    kept = set(COMMENTS) - {named} - with_it
+    assert {m.native_id for m in result.messages} == kept
+    assert result.cursor["comments_since"] == max(COMMENTS[c] for c in kept)  # the cursor moves on
+
+
+def test_a_youtube_thread_whose_reply_count_cannot_be_read_is_read_without_comments_list(
+    server: RecordingServer,
+) -> None:
+    # The count only decides whether to ask comments.list for the replies not inlined.
+    threads = _first_thread(lambda t: t["snippet"].update(totalReplyCount="many"))
+    yt.serve_poll(server, threads=[threads])
+
+    result = yt.connector(server).fetch(yt.account(), {}, yt.NOW)
+
+    assert {m.native_id for m in result.messages} == set(COMMENTS)
+    assert f"{yt.V3}/comments" not in server.paths()
+    assert yt.THREAD not in result.cursor["reply_counts"]
+
+
+def test_a_youtube_comment_page_whose_only_thread_is_set_aside_does_not_stop_paging(
+    server: RecordingServer,
+) -> None:
+    # synthetic split of the recorded page: the set-aside thread alone on the first page
+    threads = _first_thread(lambda t: _top(t).update(publishedAt="yesterday"))
+    first = {**threads, "items": threads["items"][:1], "nextPageToken": "NEXT"}
+    rest = {**threads, "items": threads["items"][1:]}
+    yt.serve_poll(server, threads=[first, rest])
+
+    result = yt.connector(server).fetch(
+        yt.account(), {}, yt.NOW, set_aside=frozenset({("message", yt.THREAD)})
+    )
+
+    assert [s.query.get("pageToken") for s in server.seen if s.path == f"{yt.V3}/commentThreads"] == [
+        None,
+        "NEXT",
+    ]
+    assert {m.native_id for m in result.messages} == set(COMMENTS) - {yt.THREAD}
+
+
+def test_a_youtube_thread_without_a_usable_id_fails_the_poll_unnamed_as_a_post_does(
+    server: RecordingServer,
+) -> None:
+    threads = _first_thread(lambda t: t.update(id={"$oid": "1"}))
+    yt.serve_poll(server, threads=[threads])
+    with pytest.raises(BadPayload, match="youtube commentThread") as caught:
+        yt.connector(server).fetch(yt.account(), {}, yt.NOW)
+    assert caught.value.item is None

@@ -38,6 +38,59 @@ def serve_first_poll(server: RecordingServer, threads: dict[str, Any] | None = N
     )
 
 
+# --- one malformed item among recorded ones (test_hostile_input.py, test_youtube_set_aside.py) ---
+
+BAD_VIDEO = "Fu2bldybpkA"  # the newest upload on the recorded playlist pages (2019-11-23T00:49:59Z)
+THREAD = "UgydxWWoeA7F1OdqypJ4AaABAg"  # a recorded comment thread (its id is its top-level comment's)
+THREAD_REPLY = "UgydxWWoeA7F1OdqypJ4AaABAg.8wWQ3tdHcFx8xcDheui-qb"  # that thread's one inline reply
+GOOD_VIDEOS = {"D-lhorsDlUQ", "ovdbrdCIP7U"}
+
+
+def playlist_pages() -> list[dict[str, Any]]:
+    return [
+        load("youtube/playlist_items_list_page1.json"),
+        load("youtube/playlist_items_list_page2_last.json"),
+    ]
+
+
+def bad_playlist_item(pages: list[dict[str, Any]]) -> dict[str, Any]:
+    """BAD_VIDEO's playlist item (the last on the last page)."""
+    item = pages[-1]["items"][-1]
+    assert item["snippet"]["resourceId"]["videoId"] == BAD_VIDEO
+    return item  # type: ignore[no-any-return]
+
+
+def videos_with_bad(change: Any = None, published: str = "2019-11-23T00:49:59.000Z") -> dict[str, Any]:
+    """The two recorded videos (D-lhorsDlUQ with captions, ovdbrdCIP7U) and BAD_VIDEO, a copy of the
+    second (# synthetic: its id and time edited), changed by `change`."""
+    body = load("youtube/videos_list_content_details_caption.json")
+    second = load("youtube/videos_list_snippet_multi.json")["items"][1]
+    bad = copy.deepcopy(second)
+    bad["id"] = BAD_VIDEO
+    bad["snippet"]["publishedAt"] = published
+    if change is not None:
+        change(bad)
+    body["items"] = [*body["items"], second, bad]
+    return body
+
+
+def serve_poll(
+    server: RecordingServer,
+    pages: list[dict[str, Any]] | None = None,
+    videos: dict[str, Any] | None = None,
+    threads: list[dict[str, Any]] | None = None,
+) -> None:
+    """A whole first poll, answered afresh (the server's queues and what it saw are cleared)."""
+    server.routes.clear()
+    server.seen.clear()
+    server.add("GET", f"{V3}/channels", channels())
+    for page in pages or playlist_pages():
+        server.add("GET", f"{V3}/playlistItems", page)
+    server.add("GET", f"{V3}/videos", videos or videos_with_bad())
+    for page in threads or [load("youtube/comment_threads_by_video_with_replies.json")]:
+        server.add("GET", f"{V3}/commentThreads", page)
+
+
 def connector(server: RecordingServer, sleeps: Sleeps | None = None) -> Any:
     config = make_config(base_url=server.url, backfill="1000d")
     return get_connector("youtube", config, sleep=sleeps if sleeps is not None else Sleeps())
