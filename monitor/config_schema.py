@@ -284,6 +284,17 @@ class Service(Strict):
     # The heartbeat is also the database-writable probe behind /healthz; at most 20 s, so a live
     # instance never looks dead to `status` (a heartbeat older than 30 s is a dead instance).
     heartbeat_interval: Duration = Field(default=timedelta(seconds=10), le=timedelta(seconds=20))
+    # How long the heartbeat's write waits for a locked SQLite database before /healthz says it is
+    # not writable (SQLite's busy timeout on the heartbeat's own connection). At most 30 s: with the
+    # longest heartbeat_interval the 503 still comes within a minute.
+    heartbeat_timeout: Duration = Field(default=timedelta(seconds=15), le=timedelta(seconds=30))
+    # SIGTERM: running jobs get this long to finish. At most 12 s, so the process is gone before the
+    # shipped unit's TimeoutStopSec=15 (the default 8 s means an exit within 10 s).
+    shutdown_grace: Duration = Field(default=timedelta(seconds=8), le=timedelta(seconds=12))
+    # A standby's attempts to take the lead, and the leader's checks that it still holds it. At most
+    # 10 s: with ~15 s for the database to drop a vanished leader, a standby leads within 30 s.
+    leader_check_interval: Duration = Field(default=timedelta(seconds=2), le=timedelta(seconds=10))
+    budget_interval: Duration = timedelta(minutes=1)  # re-plan polling from the platforms' rate limits
     housekeeping_interval: Duration = timedelta(hours=6)
     retention: Duration = timedelta(days=400)
     lock_id: int = 0x50C1A1

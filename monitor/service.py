@@ -8,7 +8,8 @@ Jobs (MemoryJobStore: nothing of ours is pickled; every job has max_instances=1 
   re-plans the intervals (non-central accounts to `emergency_poll_interval`, one poll at once),
   writes the "monitoring is on" notice or the summary, and sends it.
 - `sender` every `service.sender_interval`: routes repeats and resolutions, delivers due rows.
-- `budget` every minute: re-plans intervals from the platforms' rate-limit state.
+- `budget` every `service.budget_interval` (a minute): re-plans intervals from the platforms'
+  rate-limit state.
 - `digest` on its cron time, and every few minutes and at start: `send_digest_if_due` knows the
   stored next due time, so a digest missed while down is sent once on start.
 - `housekeeping` every `service.housekeeping_interval`: removes rows older than the retention.
@@ -62,16 +63,14 @@ from monitor.logs import get_logger, redact
 from monitor.metrics import Metrics, MetricsServer
 from monitor.pacing import Pacer, spread_starts
 from monitor.seams import EnqueueAlert, PollAccount, RouteFindings, RunChecks, SendDigestIfDue, SendDue
-from monitor.store import Store, upsert_rows
+from monitor.store import Store, make_engine, upsert_rows
 
 log = get_logger(component="service")
 
 CREDENTIALS_INTERVAL = timedelta(hours=24)  # accounts verify + discover, daily
-BUDGET_INTERVAL = timedelta(minutes=1)
 DIGEST_SAFETY_INTERVAL = timedelta(minutes=5)
-LEADER_CHECK_INTERVAL = 2.0  # seconds between checks that the lock is still ours
-STANDBY_RETRY = 2.0  # seconds between a standby's attempts to take the lead
-STOP_TIMEOUT = 8.0  # SIGTERM: running jobs get this long to finish (exit within 10 s)
+# The intervals an operator may tune are `service.*` settings (monitor/config_schema.py): the
+# shutdown grace, the leader check, the heartbeat and its timeout, the budget re-plan.
 STALE_TICK = 30.0  # control jobs silent this long: unhealthy (no watchdog ping, /healthz 503)
 EXIT_LOST_LEAD = 75  # EX_TEMPFAIL: systemd restarts us, and we come back as a standby
 
@@ -253,7 +252,10 @@ class Service:
             **control,
         )
         scheduler.add_job(
-            self.budget_job, IntervalTrigger(seconds=BUDGET_INTERVAL.total_seconds()), id="budget", **control
+            self.budget_job,
+            IntervalTrigger(seconds=svc.budget_interval.total_seconds()),
+            id="budget",
+            **control,
         )
         scheduler.add_job(
             self.digest_job,
@@ -566,6 +568,7 @@ class Service:
         self.notify("READY=1")
         waiting_logged = False
         last_beat = 0.0
+        check_every = self.config.service.leader_check_interval.total_seconds()
         while not leadership.try_acquire():
             if not waiting_logged:
                 log.info("standing by: another instance holds the lead", instance=self.instance_id)
@@ -574,7 +577,7 @@ class Service:
             last_beat = self._beat(False, started, last_beat)
             if self.healthy()[0]:
                 self.notify("WATCHDOG=1")
-            if self.stopping.wait(STANDBY_RETRY):
+            if self.stopping.wait(check_every):
                 self._sign_off()
                 return 0
         self.is_leader = True
@@ -588,7 +591,7 @@ class Service:
         while not self.stopping.wait(1.0):
             if self.healthy()[0]:
                 self.notify("WATCHDOG=1")
-            if time.monotonic() - last_check >= LEADER_CHECK_INTERVAL:
+            if time.monotonic() - last_check >= check_every:
                 last_check = time.monotonic()
                 if not leadership.still_held():
                     log.error("lost the lead (database connection gone): stopping so a standby can take over")
@@ -623,7 +626,13 @@ class Service:
         if self._beat_store is None:
             url = self.store.engine.url
             in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-            self._beat_store = self.store if in_memory else Store(url.render_as_string(hide_password=False))
+            if in_memory:
+                self._beat_store = self.store
+            else:
+                # A locked SQLite database makes the write wait `service.heartbeat_timeout`, then fail.
+                text = url.render_as_string(hide_password=False)
+                timeout = self.config.service.heartbeat_timeout.total_seconds()
+                self._beat_store = Store(text, engine=make_engine(text, busy_timeout=timeout))
         return self._beat_store
 
     def _sign_off(self) -> None:
@@ -638,10 +647,16 @@ class Service:
     def request_stop(self) -> None:
         self.stopping.set()
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """No new runs; give running jobs `timeout` seconds to finish, then give up on them."""
+    def stop(self, timeout: float | None = None) -> None:
+        """No new runs; give running jobs `timeout` seconds (`service.shutdown_grace`) to finish, then
+        give up on them."""
+        if timeout is None:
+            timeout = self.config.service.shutdown_grace.total_seconds()
         self.stopping.set()
         self.notify("STOPPING=1")
+        with self._state_lock:
+            running = sorted(self._running.values())
+        log.info("stopping", jobs=running, grace_seconds=timeout)
         if self.hooks is not None:
             self.hooks.stop()
         if self.scheduler is not None and self.scheduler.running:

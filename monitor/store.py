@@ -9,7 +9,7 @@ reads (stored rows back into records) are in `monitor.records`; the finding life
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -41,13 +41,19 @@ class StoreError(Exception):
     """The database cannot be used as it is; the message says what to run."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+SQLITE_BUSY_TIMEOUT = 15.0  # seconds a write waits for another connection's lock before "database is locked"
+
+
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _make_database_dir(directory: Path) -> None:
@@ -71,14 +77,15 @@ def _create_private(path: Path) -> None:
         return  # SQLite itself will say what is wrong with the path
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
+    """An engine for `url`; on SQLite, `busy_timeout` is how long a write waits for a lock."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             _make_database_dir(Path(path).parent)
             _create_private(Path(path.split("?", 1)[0]))
-        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 

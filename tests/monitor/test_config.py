@@ -691,3 +691,58 @@ def test_second_wave_policy_keys_defaults_and_bad_values() -> None:
     assert "policy.official_domains[0]: 'bangor ac uk' is not a domain name" in text
     assert "policy.personal_data_patterns[0]: '(x' is not a regular expression" in text
     assert "policy.clickable_min_share" in text
+
+
+def test_the_service_intervals_keep_what_the_docs_promise_and_may_be_tuned() -> None:
+    service = parse_config(MINIMAL, env={}).service
+    # docs/OPERATIONS.md: SIGTERM exits within 10 s (8 s grace), a standby tries every 2 s, the
+    # heartbeat writes every 10 s and a locked SQLite database is reported after 15 s, the budget is
+    # re-planned every minute.
+    assert service.shutdown_grace == timedelta(seconds=8)
+    assert service.leader_check_interval == timedelta(seconds=2)
+    assert (service.heartbeat_interval, service.heartbeat_timeout) == (
+        timedelta(seconds=10),
+        timedelta(seconds=15),
+    )
+    assert service.budget_interval == timedelta(minutes=1)
+    assert (service.emergency_check_interval, service.sender_interval) == (
+        timedelta(seconds=2),
+        timedelta(seconds=5),
+    )
+    # The README's table says the same.
+    readme = (ROOT / "README.md").read_text()
+    for key, default in (
+        ("shutdown_grace", "8s"),
+        ("leader_check_interval", "2s"),
+        ("heartbeat_timeout", "15s"),
+        ("budget_interval", "1m"),
+    ):
+        assert f"| `{key}` | `{default}` |" in readme, key
+
+    keys = "shutdown_grace: 2s, leader_check_interval: 1s, heartbeat_timeout: 1s, budget_interval: 1s"
+    tuned = parse_config(MINIMAL + f"service: {{{keys}}}\n", env={}).service
+    assert (tuned.shutdown_grace, tuned.leader_check_interval) == (timedelta(seconds=2), timedelta(seconds=1))
+    assert (tuned.heartbeat_timeout, tuned.budget_interval) == (timedelta(seconds=1), timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("shutdown_grace: 20s", "service.shutdown_grace: Input should be less than or equal to 12 seconds"),
+        (
+            "leader_check_interval: 1m",
+            "service.leader_check_interval: Input should be less than or equal to 10 seconds",
+        ),
+        (
+            "heartbeat_timeout: 45s",
+            "service.heartbeat_timeout: Input should be less than or equal to 30 seconds",
+        ),
+        ("budget_interval: 0s", "service.budget_interval: must be a positive duration"),
+        ("shutdown_grace: 5", "service.shutdown_grace: 5 has no unit"),
+    ],
+)
+def test_a_bad_service_interval_is_one_line_naming_the_key(setting: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(MINIMAL + f"service: {{{setting}}}\n", "t.yaml", env={})
+    (line,) = error.value.lines
+    assert line.startswith(f"t.yaml:8: {message}"), line

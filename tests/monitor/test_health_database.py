@@ -4,6 +4,8 @@ to the deleted file, every write lost)."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,4 +59,29 @@ def test_a_deleted_sqlite_file_makes_the_service_unhealthy(tmp_path: Path) -> No
     service._beat(False, started, 0.0)
     ok, detail = service.healthy()
     assert not ok and "is gone" in str(detail["database"])
+    store.dispose()
+
+
+def test_a_locked_database_is_reported_after_the_heartbeat_timeout(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'sm.db'}")
+    store.upgrade()
+    text = CONFIG + "service: {heartbeat_timeout: 1s}\n"
+    service = Service(parse_config(text, "c.yaml", env={}), store, instance_id="test:1")
+    started = datetime.now(UTC)
+    service._beat(False, started, 0.0)
+    assert service.healthy()[0]
+    locker = sqlite3.connect(tmp_path / "sm.db", isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")  # no other writer until we let go
+        began = time.monotonic()
+        service._beat(False, started, 0.0)
+        waited = time.monotonic() - began
+        ok, detail = service.healthy()
+        assert not ok and "locked" in str(detail["database"])
+        assert 1.0 <= waited < 5.0  # service.heartbeat_timeout, not SQLite's 15 s default
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    service._beat(False, started, 0.0)
+    assert service.healthy()[0]
     store.dispose()

@@ -279,12 +279,16 @@ def test_stop_lets_the_running_poll_finish(service: Service, stand_ins: StandIns
     thread.join()
 
 
-def test_stop_gives_up_on_a_job_past_the_deadline(service: Service, stand_ins: StandIns) -> None:
+def test_stop_gives_up_on_a_job_past_the_shutdown_grace(service: Service, stand_ins: StandIns) -> None:
+    grace = service.config.service.model_copy(update={"shutdown_grace": timedelta(seconds=0.5)})
+    service.config = service.config.model_copy(update={"service": grace})
     stand_ins.poll_seconds = 3.0
     service.start()
     threading.Thread(target=service.poll_job, args=["dept-fb"], daemon=True).start()
     assert wait_for(lambda: stand_ins.polled("dept-fb") == 1)
-    service.stop(timeout=0.5)
+    began = time.monotonic()
+    service.stop()  # the grace comes from service.shutdown_grace
+    assert 0.5 <= time.monotonic() - began < 2.5
     assert stand_ins.finished == []  # stop returned while the poll still ran (it takes 3 s)
     assert service.abandoned_jobs == ["poll:dept-fb"]
 
