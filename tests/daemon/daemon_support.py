@@ -205,8 +205,12 @@ def write_config(
     repeat: str | None = None,
     heartbeat_interval: str = "10s",
     extra: str = "",
+    **service: str,
 ) -> Path:
+    """A config for the daemon tests. `service` adds `service.*` settings (e.g. shutdown_grace="2s"):
+    the tests shorten the production intervals they would otherwise wait out."""
     repeat_line = f", repeat: {repeat}" if repeat else ""
+    service_extra = "".join(f", {key}: {value}" for key, value in service.items())
     text = (
         f"""
 database: "{database}"
@@ -214,7 +218,7 @@ platforms:
   x: {{base_url: "{x_url}", bearer_token: test-bearer-token-123}}
 policy: {{poll_interval: {poll_interval}, emergency_poll_interval: {emergency_interval}}}
 service: {{emergency_check_interval: 1s, sender_interval: {sender_interval}, metrics_port: 0,
-          heartbeat_interval: {heartbeat_interval}}}
+          heartbeat_interval: {heartbeat_interval}{service_extra}}}
 alerts:
   channels:
     oncall: {{type: teams, url: "{teams_url}"}}
@@ -255,8 +259,12 @@ class Daemon:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_log(self, pattern: str, timeout: float = 20.0) -> bool:
-        return wait_for(lambda: re.search(pattern, self.log()) is not None, timeout)
+    def wait_log(self, pattern: str, timeout: float = 20.0, count: int = 1) -> bool:
+        """Wait until the log has `count` lines matching `pattern`."""
+        return wait_for(lambda: self.count_log(pattern) >= count, timeout)
+
+    def count_log(self, pattern: str) -> int:
+        return len(re.findall(pattern, self.log()))
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None

@@ -1,4 +1,10 @@
-"""SIGTERM during a poll: a clean exit within 10 s, and nothing half-written."""
+"""SIGTERM during a poll: a clean exit within the shutdown grace and a little more, and nothing
+half-written.
+
+Production's promise is an exit within 10 s (`service.shutdown_grace` 8 s, plus up to 2 s to sign off;
+tests/monitor/test_config.py keeps the default at 8 s). Here the grace is 2 s: the same path, 6 s
+less waiting.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_support import Daemon, FakeX, socialmon, write_config
+from daemon_support import Daemon, FakeX, socialmon, wait_for, write_config
 from sqlalchemy import func, select
 
 from monitor.db import CursorRow, InstanceRow, PollRunRow, PostRow
@@ -29,6 +35,14 @@ def counts(db: Path) -> dict[str, int]:
         store.dispose()
 
 
+GRACE = 2.0  # service.shutdown_grace in these tests
+MARGIN = 2.0  # after the grace, signing off and exiting (the docs' 10 s is 8 s grace + 2 s)
+
+
+def stop_began(line: str) -> bool:
+    return '"event": "stopping"' in line and '"poll:central-x"' in line
+
+
 def start_held(tmp_path: Path) -> tuple[FakeX, Daemon, Path, TeamsReceiver]:
     fake = FakeX(["CentralUni"]).start()
     fake.post("CentralUni", "Croeso! Welcome to the new term")
@@ -41,6 +55,7 @@ def start_held(tmp_path: Path) -> tuple[FakeX, Daemon, Path, TeamsReceiver]:
         teams_url=teams.url,
         smtp_port=9,
         accounts=[("central-x", "CentralUni", "central")],
+        shutdown_grace=f"{GRACE:.0f}s",
     )
     assert socialmon("db", "upgrade", config=config).returncode == 0
     fake.hold.set()  # the first poll (a second after start) hangs inside its first request
@@ -49,13 +64,14 @@ def start_held(tmp_path: Path) -> tuple[FakeX, Daemon, Path, TeamsReceiver]:
     return fake, daemon, db, teams
 
 
-def test_sigterm_during_a_hung_poll_exits_within_10s_and_writes_nothing(tmp_path: Path) -> None:
+def test_sigterm_during_a_hung_poll_exits_within_the_grace_and_writes_nothing(tmp_path: Path) -> None:
     fake, daemon, db, teams = start_held(tmp_path)
     try:
         began = time.monotonic()
         daemon.signal(signal.SIGTERM)
-        assert daemon.wait(10) == 0
-        assert time.monotonic() - began < 10
+        assert daemon.wait(GRACE + MARGIN + 10) == 0
+        took = time.monotonic() - began
+        assert GRACE <= took < GRACE + MARGIN, took  # it waited the grace for the poll, then left
         assert "stopping with jobs still running" in daemon.log()
         # The poll never finished: no poll run, no post, no cursor; and the instance signed off.
         assert counts(db) == {"poll_runs": 0, "posts": 0, "cursors": 0, "instances": 0}
@@ -69,10 +85,11 @@ def test_sigterm_lets_a_poll_that_finishes_in_time_commit_whole(tmp_path: Path) 
     fake, daemon, db, teams = start_held(tmp_path)
     try:
         daemon.signal(signal.SIGTERM)
-        time.sleep(1.5)
+        # The stop has begun, with the poll still running (it is named in the line).
+        assert wait_for(lambda: any(stop_began(line) for line in daemon.log().splitlines()), 10), daemon.log()
         fake.hold.clear()
         fake.release.set()  # the platform answers: the poll completes during the stop
-        assert daemon.wait(10) == 0
+        assert daemon.wait(GRACE + MARGIN + 10) == 0
         assert "stopping with jobs still running" not in daemon.log()
         assert counts(db) == {"poll_runs": 1, "posts": 1, "cursors": 1, "instances": 0}
     finally:

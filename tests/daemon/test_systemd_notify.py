@@ -6,6 +6,7 @@ import contextlib
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_the_daemon_talks_to_systemd(tmp_path: Path) -> None:
     notify_path = tmp_path / "notify.sock"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(notify_path))
-    sock.settimeout(0.5)
+    sock.settimeout(0.2)
     config = write_config(
         tmp_path / "socialmon.yaml",
         database=f"sqlite:///{tmp_path / 'sm.db'}",
@@ -35,19 +36,26 @@ def test_the_daemon_talks_to_systemd(tmp_path: Path) -> None:
     daemon = Daemon(config, tmp_path / "daemon.log", env={"NOTIFY_SOCKET": str(notify_path)}).start()
     received: list[str] = []
 
-    def drain(seconds: float) -> None:
+    def drain_until(done: Callable[[], bool], seconds: float) -> bool:
+        """Collect notifications until `done()` holds, or `seconds` have passed."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while not done() and time.monotonic() < deadline:
             with contextlib.suppress(TimeoutError):
                 received.append(sock.recv(4096).decode())
+        return done()
 
     try:
-        drain(6)
+        # The watchdog is fed once a second while healthy: two pings after "leading" show it repeats.
+        def leading_and_fed() -> bool:
+            return (
+                "STATUS=leading" in received
+                and received[received.index("STATUS=leading") :].count("WATCHDOG=1") >= 2
+            )
+
+        assert drain_until(leading_and_fed, 20), received
         assert received[0] == "READY=1", received
-        assert "STATUS=leading" in received and received.count("WATCHDOG=1") >= 2
         daemon.signal(signal.SIGTERM)
-        drain(2)
-        assert "STOPPING=1" in received
+        assert drain_until(lambda: "STOPPING=1" in received, 10), received
         assert daemon.wait(10) == 0
     finally:
         daemon.kill()
