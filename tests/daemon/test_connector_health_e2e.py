@@ -4,15 +4,27 @@ for longer than its tolerance the operations route hears about it (connector-hea
 from __future__ import annotations
 
 import json
-import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from daemon_support import FakeX, socialmon, wait_for, write_config
 
+from monitor.db import AccountStateRow
 from monitor.receivers import SmtpSink, TeamsReceiver
+from monitor.store import Store
 
 pytestmark = pytest.mark.slow
+
+
+def failing_since(db: Path, account_id: str) -> datetime | None:
+    store = Store(f"sqlite:///{db}")
+    try:
+        with store.session() as session:
+            row = session.get(AccountStateRow, account_id)
+            return row.failing_since if row is not None else None
+    finally:
+        store.dispose()
 
 
 def test_a_failing_account_is_reported_to_operations_and_the_others_still_polled(tmp_path: Path) -> None:
@@ -46,7 +58,10 @@ def test_a_failing_account_is_reported_to_operations_and_the_others_still_polled
         report = json.loads(first.stdout.strip().splitlines()[-1])
         assert report["polled"]["central-x"] == "ok" and report["polled"]["dept-a"] == "ok"
         assert report["polled"]["gone-dept"] not in {"ok", "warning"}
-        time.sleep(2)  # past the 1 s tolerance
+        # connector-health fires once the account has failed for longer than the 1 s tolerance.
+        since = failing_since(tmp_path / "sm.db", "gone-dept")
+        assert since is not None
+        assert wait_for(lambda: datetime.now(UTC) > since + timedelta(seconds=1), 5)
         second = socialmon("run", "--once", config=config)
         assert second.returncode == 1
         assert wait_for(lambda: any("gone-dept" in str(m) or "GoneDept" in str(m) for m in smtp.messages), 10)
