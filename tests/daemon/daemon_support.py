@@ -9,6 +9,7 @@ with a reset time. It records when every request arrived.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -54,6 +55,7 @@ class FakeX:
     release: threading.Event = field(default_factory=threading.Event)
     held: threading.Event = field(default_factory=threading.Event)  # a request is being held now
     reset_at: float | None = None  # answer 429 until this time.time()
+    limit_for: float | None = None  # the next request starts a 429 window this long (sets reset_at)
     _next_id: int = 1_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: LocalServer | None = None
@@ -119,6 +121,10 @@ class FakeX:
         request.wfile.write(payload)
 
     def _answer(self, path: str, query: dict[str, str], arrived: float) -> tuple[int, Any]:
+        with self._lock:
+            if self.limit_for is not None and self.reset_at is None:
+                # x-rate-limit-reset is in whole seconds: a window that ends on one.
+                self.reset_at = float(math.ceil(arrived + self.limit_for))
         if self.reset_at is not None and arrived < self.reset_at:
             return 429, {
                 "title": "Too Many Requests",
