@@ -97,6 +97,12 @@ class FakeX:
         with self._lock:
             return [h for h in self.hits if start <= h.at < end]
 
+    def timeline_requests(self, handle: str, since: float) -> list[Hit]:
+        """Requests for `handle`'s timeline since `since`: one per poll of that account."""
+        path = f"/2/users/{self.user_id(handle)}/tweets"
+        with self._lock:
+            return [h for h in self.hits if h.at >= since and h.path == path]
+
     # -- answering ----------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
