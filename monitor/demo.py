@@ -508,13 +508,14 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
             result.notes.append(f"no on-call alert about the drill post within {timeout:.0f} s")
         else:
             result.latency_s = max(arrival - posted_at, 0.0)
-        # The redirect must have been polled and checked before we can say it raised nothing.
-        redirect_seen = _wait(
-            lambda: _polled_since(rig, datetime.fromtimestamp(posted_at, UTC), REDIRECT_ACCOUNT), timeout
-        )
+        # The redirect must have been polled and checked before we can say it raised nothing, and
+        # what was queued sent, before the alerts are counted.
+        since = datetime.fromtimestamp(posted_at, UTC)
+        redirect_seen = _wait(lambda: _polled_and_checked(rig, service, since, REDIRECT_ACCOUNT), timeout)
         if not redirect_seen:
             result.notes.append("the redirect account was not polled after the redirect; nothing to judge")
-        time.sleep(max(rig.config.service.sender_interval.total_seconds(), 1.0))
+        if not _wait(lambda: _outbox_settled(rig), timeout):
+            result.notes.append(f"alerts were still being sent after {timeout:.0f} s")
         result.alerts = _count_alerts(rig, marker, before)
         result.redirect_findings, result.redirect_alerted = _redirect_outcome(rig, before)
         if result.webhooks is not None:
@@ -523,7 +524,7 @@ def _drill(rig: _Rig, result: DrillResult, timeout: float) -> None:
             )
             result.webhooks["hint_polls"] = _sample(service, "socialmon_webhook_hints_total", "polled")
     finally:
-        _stop_emergency_cli(rig)
+        stop_emergency(rig.store, by="socialmon demo drill")
         service.request_stop()
         daemon.join(timeout=15)
 
@@ -579,10 +580,6 @@ def _declare(rig: _Rig) -> None:
         raise DemoError(f"`socialmon emergency start` failed: {(done.stderr or done.stdout).strip()[:300]}")
 
 
-def _stop_emergency_cli(rig: _Rig) -> None:
-    _cli(rig, "emergency", "stop", "--by", "socialmon demo drill")
-
-
 def _wait(probe: Any, timeout: float, step: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -613,6 +610,29 @@ def _polled_since(rig: _Rig, moment: datetime, account_id: str | None = None) ->
         query = query.where(PollRunRow.account_id == account_id)
     with rig.store.session() as session:
         return bool(session.scalar(query))
+
+
+def _polled_and_checked(rig: _Rig, service: Service, moment: datetime, account_id: str) -> bool:
+    """A poll of the account started after `moment` has finished, with its checks, routing and
+    sending (they run in the same job: `poll:<account>`, or `hint:<account>` for a webhook's)."""
+    if not _polled_since(rig, moment, account_id):
+        return False
+    return not any(job.endswith(f":{account_id}") for job in service.running_jobs())
+
+
+def _outbox_settled(rig: _Rig) -> bool:
+    """Nothing being sent, and nothing due that is not yet sent (a retry waiting its turn is not due)."""
+    now = datetime.now(UTC)
+    with rig.store.session() as session:
+        busy = session.scalar(
+            select(func.count())
+            .select_from(AlertRow)
+            .where(
+                (AlertRow.status == "sending")
+                | ((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now))
+            )
+        )
+    return not busy
 
 
 PROBE_CHARS = 40  # alerts quote an excerpt of the post: match on its opening words

@@ -189,6 +189,11 @@ class Service:
                 self._running.pop(ident, None)
                 self._running_changed.notify_all()
 
+    def running_jobs(self) -> list[str]:
+        """The jobs running now (`poll:<account>`, `hint:<account>`, `sender`, ...)."""
+        with self._state_lock:
+            return sorted(self._running.values())
+
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
             self.metrics.missed_runs.labels(event.job_id).inc()
@@ -654,9 +659,7 @@ class Service:
             timeout = self.config.service.shutdown_grace.total_seconds()
         self.stopping.set()
         self.notify("STOPPING=1")
-        with self._state_lock:
-            running = sorted(self._running.values())
-        log.info("stopping", jobs=running, grace_seconds=timeout)
+        log.info("stopping", jobs=self.running_jobs(), grace_seconds=timeout)
         if self.hooks is not None:
             self.hooks.stop()
         if self.scheduler is not None and self.scheduler.running:
