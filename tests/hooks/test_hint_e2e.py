@@ -91,10 +91,11 @@ def test_hints_bring_posts_uploads_and_comments_in_seconds(
             ),
         )
     ), "the hub's verification of intent never reached the receiver"
-    # The first scheduled poll (spread over the 15 minutes, the first at +1 s) is done; the
-    # others are minutes away, so any poll of these accounts in the next seconds is a hint's.
+    # The first scheduled poll (spread over the 15 minutes, the first at +1 s) is done, with its
+    # checks and routing; the others are minutes away, so any poll of these accounts in the next
+    # seconds is a hint's.
     assert wait_for(lambda: rows(store, select(PollRunRow.id).where(PollRunRow.finished_at.is_not(None))), 30)
-    time.sleep(1.0)
+    assert wait_for(lambda: not [job for job in service.running_jobs() if job.startswith("poll:")], 10)
     client = SandboxClient(sandbox.url)
 
     posted = time.time()
