@@ -275,6 +275,12 @@ class Daemon:
         """Wait until the log has `count` lines matching `pattern`."""
         return wait_for(lambda: self.count_log(pattern) >= count, timeout)
 
+    def wait_line(self, *fragments: str, timeout: float = 20.0) -> bool:
+        """Wait for one log line that holds every fragment (JSON keys come in any order)."""
+        return wait_for(
+            lambda: any(all(f in line for f in fragments) for line in self.log().splitlines()), timeout
+        )
+
     def count_log(self, pattern: str) -> int:
         return len(re.findall(pattern, self.log()))
 

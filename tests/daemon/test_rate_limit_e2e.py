@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,10 @@ def test_no_request_before_the_reset_then_polling_resumes(tmp_path: Path) -> Non
     # One poll records the platform's rate-limit headers (10,000 a window), so the budget lets an
     # emergency poll the non-central accounts every second: the most eager the daemon gets. With
     # X's documented 450 for mentions it would poll them only every 5 s, too seldom for the window.
-    assert socialmon("poll", "--account", "dept-a", config=config).returncode == 0
-    assert socialmon("emergency", "start", "--reason", "drill", config=config).returncode == 0
+    with ThreadPoolExecutor(2) as pool:  # independent: side by side
+        polled = pool.submit(socialmon, "poll", "--account", "dept-a", config=config)
+        declared = pool.submit(socialmon, "emergency", "start", "--reason", "drill", config=config)
+        assert polled.result().returncode == 0 and declared.result().returncode == 0
     fake.limit_for = WINDOW  # the daemon's first request starts the 429s
     daemon = Daemon(config, tmp_path / "daemon.log").start()
     try:

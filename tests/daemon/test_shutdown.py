@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_support import Daemon, FakeX, socialmon, wait_for, write_config
+from daemon_support import Daemon, FakeX, socialmon, write_config
 from sqlalchemy import func, select
 
 from monitor.db import CursorRow, InstanceRow, PollRunRow, PostRow
@@ -37,10 +37,6 @@ def counts(db: Path) -> dict[str, int]:
 
 GRACE = 2.0  # service.shutdown_grace in these tests
 MARGIN = 2.0  # after the grace, signing off and exiting (the docs' 10 s is 8 s grace + 2 s)
-
-
-def stop_began(line: str) -> bool:
-    return '"event": "stopping"' in line and '"poll:central-x"' in line
 
 
 def start_held(tmp_path: Path) -> tuple[FakeX, Daemon, Path, TeamsReceiver]:
@@ -86,7 +82,7 @@ def test_sigterm_lets_a_poll_that_finishes_in_time_commit_whole(tmp_path: Path) 
     try:
         daemon.signal(signal.SIGTERM)
         # The stop has begun, with the poll still running (it is named in the line).
-        assert wait_for(lambda: any(stop_began(line) for line in daemon.log().splitlines()), 10), daemon.log()
+        assert daemon.wait_line('"event": "stopping"', '"poll:central-x"', timeout=10), daemon.log()
         fake.hold.clear()
         fake.release.set()  # the platform answers: the poll completes during the stop
         assert daemon.wait(GRACE + MARGIN + 10) == 0

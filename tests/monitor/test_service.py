@@ -409,3 +409,39 @@ def test_run_once_stops_polling_a_platform_after_its_429(store: Store, stand_ins
     assert report.polled == {"central-x": "rate_limited", "dept-fb": "ok", "dept-yt": "ok"}
     assert report.skipped["dept-x"].startswith("rate limited until")
     assert stand_ins.polled("dept-x") == 0
+
+
+@dataclass
+class CountingLock:
+    """A leadership that refuses the first `refusals` attempts and records when it was asked."""
+
+    refusals: int
+    kind: str = "test"
+    attempts: list[float] = field(default_factory=list)
+    checks: list[float] = field(default_factory=list)
+
+    def try_acquire(self) -> bool:
+        self.attempts.append(time.monotonic())
+        return len(self.attempts) > self.refusals
+
+    def still_held(self) -> bool:
+        self.checks.append(time.monotonic())
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_standby_tries_for_the_lead_every_leader_check_interval(service: Service) -> None:
+    fast = service.config.service.model_copy(update={"leader_check_interval": timedelta(seconds=0.2)})
+    service.config = service.config.model_copy(update={"service": fast})
+    lock = CountingLock(refusals=3)
+    thread = threading.Thread(target=service.serve, args=(lock,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: lock.checks)  # leading, and checking that the lock is still held
+    finally:
+        service.request_stop()
+        thread.join(10)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(lock.attempts)]
+    assert len(lock.attempts) == 4 and all(0.15 <= gap < 1.5 for gap in gaps), gaps  # production: 2 s
