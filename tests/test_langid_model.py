@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import monitor.langid_model as langid_model
 from monitor.langid_model import _load_compressed, _read_cache, cache_file, load_identifier
 
 LANGS = ("cy", "en", "ga", "gd", "br", "fr")
@@ -16,10 +17,32 @@ def _ranks(identifier: object, texts: tuple[str, ...] = TEXTS) -> list[list[tupl
     return [identifier.rank(t) for t in texts]  # type: ignore[attr-defined]
 
 
+_DECOMPRESSED: dict[tuple[str, ...], object] = {}
+
+
+def _decompressed_once(languages: tuple[str, ...]) -> object:
+    """The model decompressed without any cache: ~0.3 s of CPU a load, so made once per language set."""
+    if languages not in _DECOMPRESSED:
+        _DECOMPRESSED[languages] = _load_compressed(languages)
+    return _DECOMPRESSED[languages]
+
+
+@pytest.fixture
+def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Records each fall back to the compressed model (serving the model decompressed once)."""
+    taken: list[tuple[str, ...]] = []
+
+    def load(languages: tuple[str, ...]) -> object:
+        taken.append(languages)
+        return _decompressed_once(languages)
+
+    monkeypatch.setattr(langid_model, "_load_compressed", load)
+    return taken
+
+
 @pytest.fixture(scope="module")
 def reference() -> list[list[tuple[str, float]]]:
-    """Ranks from the model decompressed without any cache (~0.3 s a load: made once)."""
-    return _ranks(_load_compressed(LANGS))
+    return _ranks(_decompressed_once(LANGS))
 
 
 @pytest.fixture
@@ -42,28 +65,37 @@ def test_first_load_writes_the_cache_and_the_next_reads_it_with_the_same_results
     assert _ranks(load_identifier(LANGS)) == reference
 
 
-def test_another_language_set_gets_its_own_file(cache_dir: Path) -> None:
+def test_another_language_set_gets_its_own_file(cache_dir: Path, fallbacks: list[tuple[str, ...]]) -> None:
     assert cache_file(LANGS) != cache_file(("cy", "en"))
     load_identifier(("cy", "en"))
     assert sorted(load_identifier(("cy", "en")).nb_classes) == ["cy", "en"]
+    assert fallbacks == [("cy", "en")]  # decompressed once, then read from its own cache file
     assert [p.name for p in cache_dir.iterdir()] == [cache_file(("cy", "en")).name]
 
 
-def test_a_damaged_cache_file_is_replaced(cache_dir: Path, reference: list[list[tuple[str, float]]]) -> None:
+def test_a_damaged_cache_file_is_replaced(
+    cache_dir: Path, reference: list[list[tuple[str, float]]], fallbacks: list[tuple[str, ...]]
+) -> None:
     cache_dir.mkdir(parents=True)
     cache_file(LANGS).write_bytes(b"not a zip file")
     assert _ranks(load_identifier(LANGS)) == reference
+    assert fallbacks == [LANGS]
     assert _read_cache(cache_file(LANGS)) is not None
     assert not [p for p in cache_dir.iterdir() if p.name.startswith(".langid-")]  # no temporary left
 
 
 def test_an_unwritable_cache_directory_is_not_an_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: list[list[tuple[str, float]]]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reference: list[list[tuple[str, float]]],
+    fallbacks: list[tuple[str, ...]],
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     monkeypatch.setenv("SOCIALMON_CACHE_DIR", str(blocker / "cache"))
     assert _ranks(load_identifier(LANGS)) == reference
+    assert _ranks(load_identifier(LANGS)) == reference
+    assert fallbacks == [LANGS, LANGS]  # no cache to read: each load decompresses again
     assert not (blocker / "cache").exists()
 
 

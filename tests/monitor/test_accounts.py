@@ -130,6 +130,7 @@ def test_discover_lists_what_the_registry_lacks_and_registry_raises_it(tmp_path:
         assert not [f for f in run.opened if f.subject.startswith("unregistered:")]
 
 
+@pytest.mark.slow  # runs `socialmon accounts authorize` as a child process
 def test_authorize_stores_an_encrypted_grant_and_polls_read_dms_with_it(tmp_path: Path) -> None:
     with accounts_rig(tmp_path) as (server, config, path, store):
         out = authorize_by_hand(path, "uni-x", KEY)
@@ -149,6 +150,7 @@ def test_authorize_stores_an_encrypted_grant_and_polls_read_dms_with_it(tmp_path
         assert outcome.status == "ok" and outcome.new_messages >= 1
 
 
+@pytest.mark.slow  # runs `socialmon accounts authorize` as a child process
 def test_refresh_rotates_the_refresh_token_and_the_old_one_stops_working(tmp_path: Path) -> None:
     with accounts_rig(tmp_path) as (server, config, path, store):
         authorize_by_hand(path, "uni-x", KEY)
@@ -165,6 +167,7 @@ def test_refresh_rotates_the_refresh_token_and_the_old_one_stops_working(tmp_pat
             connector.refresh_grant(first.refresh_token, later)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow  # runs `socialmon accounts authorize` as a child process
 def test_a_process_dying_between_the_refresh_answer_and_the_write_is_reported_and_one_command_recovers(
     tmp_path: Path,
 ) -> None:
@@ -212,6 +215,7 @@ def test_a_process_dying_between_the_refresh_answer_and_the_write_is_reported_an
         assert any(r.check == "connector-health" and r.subject == "credential" for r in run.resolved)
 
 
+@pytest.mark.slow  # runs `socialmon accounts authorize` as a child process
 def test_a_revoked_grant_is_a_connector_health_finding_and_dms_a_coverage_gap(tmp_path: Path) -> None:
     with accounts_rig(tmp_path) as (server, config, path, store):
         authorize_by_hand(path, "uni-x", KEY)

@@ -642,6 +642,7 @@ def test_check_config_broken_file_exits_2(name: str, content: bytes | str, tmp_p
     assert "Traceback" not in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow  # runs `socialmon check-config` as a child process
 def test_check_config_in_a_real_process(tmp_path: Path) -> None:
     """The installed console entry point: exit codes and stderr as an operator sees them."""
     env = {k: v for k, v in os.environ.items() if k not in ENV} | {"SOCIALMON_DEBUG": ""}
