@@ -135,7 +135,7 @@ def test_a_leader_that_loses_its_session_stops_working(pg_database: str) -> None
     store = Store(pg_database)
     store.upgrade()
     config = parse_config(
-        "service: {metrics_port: 0}\naccounts:\n"
+        "service: {metrics_port: 0, leader_check_interval: 0.2s}\naccounts:\n"
         "  - {id: hq, platform: x, handle: Hq, name: HQ, role: central, language: {mode: bilingual}}\n",
         env={},
     )
