@@ -253,6 +253,8 @@ class XConnector(BaseConnector[XPlatform]):
         for tweet in mentions:
             if str(tweet.get("author_id")) == user_id:
                 continue  # the account mentioning itself (a self-thread) is not inbound
+            if _is_retweet(tweet):
+                continue  # "RT @account: ..." repeats the account's own words: nobody wrote to it
             mention = ctx.normalise(
                 "message", tweet, functools.partial(self._mention, account, tweet, authors)
             )
@@ -362,18 +364,7 @@ class XConnector(BaseConnector[XPlatform]):
             media=media,
             has_video=any(k in video_keys for k in media),
         )
-        reply = None
-        if kind == "reply" and str(tweet.get("in_reply_to_user_id") or "") != user_id:
-            reply = Reply(
-                platform="x",
-                native_id=tweet_id,
-                account_id=account.id,
-                created_at=created,
-                text=text,
-                in_reply_to=refs["replied_to"],
-                conversation_id=str(tweet.get("conversation_id") or ""),
-            )
-        return post, reply
+        return post, _answer(account, tweet, tweet_id, created, text, refs, user_id)
 
     def _mention(
         self, account: Account, tweet: dict[str, Any], authors: dict[str, dict[str, Any]]
@@ -483,6 +474,42 @@ class XConnector(BaseConnector[XPlatform]):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _answer(
+    account: Account,
+    tweet: dict[str, Any],
+    tweet_id: str,
+    created: datetime,
+    text: str,
+    refs: dict[Any, str],
+    user_id: str,
+) -> Reply | None:
+    """The account's tweet as an answer to someone: a reply to another user's tweet (also when it
+    quotes a tweet as well), or a quote tweet, which answers the tweet it quotes. A reply to the
+    account's own tweet (a self-thread) answers nobody."""
+    if "replied_to" in refs:
+        if str(tweet.get("in_reply_to_user_id") or "") == user_id:
+            return None
+        target = refs["replied_to"]
+    elif "quoted" in refs and "retweeted" not in refs:
+        target = refs["quoted"]  # a quote of the account's own tweet matches no inbound message
+    else:
+        return None
+    return Reply(
+        platform="x",
+        native_id=tweet_id,
+        account_id=account.id,
+        created_at=created,
+        text=text,
+        in_reply_to=target,
+        conversation_id=str(tweet.get("conversation_id") or ""),
+    )
+
+
+def _is_retweet(tweet: dict[str, Any]) -> bool:
+    refs = tweet.get("referenced_tweets")
+    return isinstance(refs, list) and any(isinstance(r, dict) and r.get("type") == "retweeted" for r in refs)
 
 
 def _referenced_tweets(tweet: dict[str, Any], where: str) -> dict[Any, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -295,3 +296,66 @@ def test_tweet_without_created_at_is_a_bad_payload() -> None:
     responses.get(f"{API}/2/users/{USER_ID}/tweets", json=page)
     with pytest.raises(BadPayload, match="created_at"):
         connector().fetch(account(), {}, NOW)
+
+
+def _own_page_with(*tweets: dict[str, Any]) -> dict[str, Any]:
+    page = load("x/users_tweets_page_all_fields.json")
+    page["data"] = [*tweets, *page["data"]]
+    return page
+
+
+def _recorded_reply_to_another_user() -> dict[str, Any]:
+    page = load("x/users_tweets_page_all_fields.json")
+    return next(t for t in page["data"] if t.get("in_reply_to_user_id") not in (None, USER_ID))
+
+
+@responses.activate
+def test_quote_tweets_answer_the_tweet_they_quote_and_a_reply_that_quotes_stays_a_reply() -> None:
+    # synthetic: the recorded timeline has no quote tweet; these are its recorded reply re-shaped
+    # with X's documented `referenced_tweets` type "quoted".
+    base = _recorded_reply_to_another_user()
+    quote = {
+        **base,
+        "id": "1257786232978968590",
+        "in_reply_to_user_id": None,
+        "conversation_id": "1257786232978968590",
+    }
+    quote["referenced_tweets"] = [{"type": "quoted", "id": "1257700000000000001"}]
+    reply_quoting = {**base, "id": "1257786232978968591"}
+    reply_quoting["referenced_tweets"] = [
+        *base["referenced_tweets"],
+        {"type": "quoted", "id": "1257700000000000002"},
+    ]
+    responses.get(f"{API}/2/users/{USER_ID}", json=user_body())
+    responses.get(f"{API}/2/users/{USER_ID}/tweets", json=_own_page_with(quote, reply_quoting))
+    responses.get(f"{API}/2/users/{USER_ID}/tweets", json=EMPTY)
+    responses.get(f"{API}/2/users/{USER_ID}/mentions", json=EMPTY)
+    responses.get(f"{API}/2/dm_events", json=EMPTY)
+    result = connector().fetch(account(), {}, NOW)
+    replies = {r.native_id: r for r in result.replies}
+    assert replies[quote["id"]].in_reply_to == "1257700000000000001"  # a quote answers what it quotes
+    replied_to = next(r["id"] for r in base["referenced_tweets"] if r["type"] == "replied_to")
+    assert replies[reply_quoting["id"]].in_reply_to == replied_to  # was dropped as a mere "quote" before
+    # self-thread tweets (replies to the account's own tweets) are still no answers to anyone
+    page = load("x/users_tweets_page_all_fields.json")
+    own_thread = [t["id"] for t in page["data"] if t.get("in_reply_to_user_id") == USER_ID]
+    assert not set(own_thread) & set(replies)
+
+
+@responses.activate
+def test_a_retweet_of_the_accounts_post_in_mentions_is_not_a_message() -> None:
+    # recorded: a retweet ("RT @bibaigna96: ...") as X returns it; as a mention of that user
+    retweet = load("x/search_all_retweet_all_fields.json")
+    quote_like = json.loads(json.dumps(retweet["data"][0]))
+    quote_like.update(id="1394735776701816899", text="@bibaigna96 Is this open to postgrads?")
+    quote_like["referenced_tweets"] = [{"type": "quoted", "id": "1391677057810288641"}]  # synthetic
+    retweet["data"].append(quote_like)
+    for tweet in retweet["data"]:
+        tweet["created_at"] = "2020-05-05" + tweet["created_at"][10:]
+    responses.get(f"{API}/2/users/{USER_ID}", json=user_body())
+    responses.get(f"{API}/2/users/{USER_ID}/tweets", json=EMPTY)
+    responses.get(f"{API}/2/users/{USER_ID}/mentions", json=retweet)
+    responses.get(f"{API}/2/dm_events", json=EMPTY)
+    result = connector().fetch(account(), {}, NOW)
+    # The retweet repeats the account's own words: nobody asked anything. A quote is the quoter's own words.
+    assert [m.native_id for m in result.messages] == ["1394735776701816899"]
