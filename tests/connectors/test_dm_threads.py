@@ -41,3 +41,24 @@ def test_the_cursor_keeps_the_most_recent_conversations() -> None:
     kept = cursor["dm_last_inbound"]
     assert isinstance(kept, dict) and len(kept) == MAX_TRACKED_CONVERSATIONS
     assert "c1" not in kept and f"c{MAX_TRACKED_CONVERSATIONS + 10}" in kept
+
+
+def test_the_accounts_opening_message_answers_nothing_and_the_persons_reply_waits_for_an_answer() -> None:
+    # X lets the account write first: its opener threads to nothing (no Reply), the person's answer
+    # is an inbound DM, and only the account's next message answers it.
+    threads = DmThreads("x", "uni-x", {})
+    threads.add(event("10", "c1", outbound=True))
+    threads.add(event("11", "c1", outbound=False, minutes=5))
+    assert threads.replies == [] and [m.native_id for m in threads.messages] == ["11"]
+    threads.add(event("12", "c1", outbound=True, minutes=9))
+    assert [(r.native_id, r.in_reply_to) for r in threads.replies] == [("12", "11")]
+
+
+def test_three_messages_then_one_answer_links_the_answer_to_the_last() -> None:
+    # The checks count it as the answer to all three (same conversation, after each of them).
+    threads = DmThreads("facebook", "uni-fb", {})
+    for n in range(3):
+        threads.add(event(f"m{n}", "t_1", outbound=False, minutes=n))
+    threads.add(event("a1", "t_1", outbound=True, minutes=10))
+    assert [(r.in_reply_to, r.conversation_id) for r in threads.replies] == [("m2", "t_1")]
+    assert [m.native_id for m in threads.messages] == ["m0", "m1", "m2"]
