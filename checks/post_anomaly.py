@@ -155,6 +155,9 @@ class PostAnomalyCheck(Check):
         learnt = has_baseline(history)
         start = history.end if history is not None and history.end is not None else ctx.now - ctx.lookback
         posts = [p for p in ctx.posts if p.kind in JUDGED_KINDS and start <= p.created_at <= ctx.now]
+        # A burst is named by its first post: posts of the same second are ordered by id, so the
+        # finding does not move to another post when the records come in another order.
+        posts.sort(key=lambda p: (p.created_at, p.native_id))
         bursts = burst_starts(posts, history) if learnt and history is not None else {}
         findings = []
         for post in posts:
