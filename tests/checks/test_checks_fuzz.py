@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -132,8 +132,16 @@ _OFFSET = st.sampled_from(OFFSETS)
 _NUDGE = st.sampled_from((0, 0, 1, 60))
 
 
+# Aware datetimes in UTC mostly; a stored time read back may carry another offset (same instant).
+_ZONES = st.sampled_from(
+    (UTC, UTC, UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5, minutes=-30)))
+)
+
+
 def instants(now: datetime) -> st.SearchStrategy[datetime]:
-    return st.tuples(_OFFSET, _NUDGE).map(lambda d: now + d[0] + timedelta(minutes=d[1]))
+    return st.tuples(_OFFSET, _NUDGE, _ZONES).map(
+        lambda d: (now + d[0] + timedelta(minutes=d[1])).astimezone(d[2])
+    )
 
 
 _BURST = st.sampled_from((0, 0, 3, 9, 10))
@@ -623,3 +631,25 @@ def test_a_welsh_reply_in_time_clears_the_enquiry(scenario: Any, data: st.DataOb
         assert after <= before, check.id
         if check.id in ("welsh-reply-language", "welsh-unanswered", "response-time"):
             assert not after, check.id
+
+
+ENQUIRY_CHECKS = ("welsh-reply-language", "welsh-unanswered", "response-time")
+
+
+@FUZZ
+@given(scenarios())
+def test_what_the_docstrings_promise_between_checks(scenario: Any) -> None:
+    """Exact statements of the checks' docstrings, on any context:
+    - welsh-unanswered and response-time share the SLA; response-time covers every enquiry, so a
+      Welsh enquiry overdue is overdue for both;
+    - the account's own messages (author id or handle the account's) are no one's enquiry;
+    - emergency-posting says nothing with no emergency declared, nor about a central account."""
+    ctx = _context(scenario)
+    found = {check.id: run(check, ctx) for check in CHECKS}
+    subjects = {check_id: {f.subject for f in findings} for check_id, findings in found.items()}
+    assert subjects["welsh-unanswered"] <= subjects["response-time"]
+    own = {message_subject(m) for m in ctx.messages if m.author_id == ctx.account.native_id}
+    for check_id in ENQUIRY_CHECKS:
+        assert not own & subjects[check_id], check_id
+    if ctx.emergency is None or ctx.account.is_central:
+        assert found["emergency-posting"] == []
