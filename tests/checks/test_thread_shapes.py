@@ -195,6 +195,17 @@ def test_facebook_top_level_comment_tagging_the_person_answers_them_only() -> No
     assert overdue("facebook", [kun, ann], [tagged]) == [ann.native_id]
 
 
+def test_facebook_a_reply_in_one_sub_thread_that_names_another_asker_answers_them_too() -> None:
+    # The Page answers Ann under Ann's comment but addresses Kun by name as well ("Kun Liu, Ann Jones:
+    # ..."): Kun, who asked in his own top-level comment, has been answered by name; a third asker
+    # the reply does not name has not.
+    kun = fb("2509257692622713", "2711636948859886", 32, name="Kun Liu")
+    ann = fb("2509257922622690", "ann", 31, name="Ann Jones")
+    bob = fb("2509258002622682", "bob", 31, name="Bob Evans")
+    both = fb_reply(ann.native_id, 30, "Kun Liu, Ann Jones: yes, the library opens 10-4 on Sundays.")
+    assert overdue("facebook", [kun, ann, bob], [both]) == [bob.native_id]
+
+
 def test_facebook_a_like_or_a_hidden_comment_is_no_answer() -> None:
     # Liking or hiding creates no comment, so no Reply: the question is still unanswered (a hidden
     # question stays reported: the connector does not read `is_hidden`; see docs/CHECKS.md).
