@@ -231,7 +231,8 @@ class ReplyIndex:
       comment. A reply to one top-level comment never answers a different top-level comment.
     - DMs: a reply answers the earlier inbound messages of its conversation.
     - X: a reply answers the tweet it replies to, and earlier mentions by that tweet's author in
-      the same conversation; never other people's mentions.
+      the same conversation; never other people's mentions. A reply to the account's own tweet (a
+      thread it continues) answers only the people it @mentions.
     - A top-level comment (or X reply) by the account, in the same conversation (post) and after
       the message, that @mentions the asker answers that asker.
     """
@@ -239,10 +240,13 @@ class ReplyIndex:
     by_target: dict[str, list[Reply]] = field(default_factory=dict)
     by_conversation: dict[str, list[Reply]] = field(default_factory=dict)
     authors: dict[str, str] = field(default_factory=dict)  # message native id -> author id
+    own_posts: frozenset[str] = frozenset()  # the account's posts (native ids): self-thread targets
 
     @classmethod
-    def build(cls, replies: Iterable[Reply], messages: Iterable[Message] = ()) -> ReplyIndex:
-        index = cls()
+    def build(
+        cls, replies: Iterable[Reply], messages: Iterable[Message] = (), posts: Iterable[Post] = ()
+    ) -> ReplyIndex:
+        index = cls(own_posts=frozenset(post.native_id for post in posts))
         for reply in replies:
             if reply.in_reply_to:
                 index.by_target.setdefault(reply.in_reply_to, []).append(reply)
@@ -273,6 +277,9 @@ class ReplyIndex:
             candidates.extend(self.by_target.get(message.in_reply_to, ()))
         if message.platform == "x":  # X replies carry every @handle of the thread: the author decides
             candidates.extend(r for r in conversation if self._same_author(r, message))
+            # ...except in a reply to the account's own tweet, whose handles are the ones it chose.
+            own_thread = (r for r in conversation if r.in_reply_to in self.own_posts)
+            candidates.extend(r for r in own_thread if mentions_author(r.text, message))
             return candidates
         on_post = self.by_target.get(message.in_reply_to, ()) if message.channel == "comment" else ()
         candidates.extend(r for r in (*conversation, *on_post) if mentions_author(r.text, message))
@@ -320,7 +327,7 @@ class Overdue:
 
 def unanswered_enquiries(ctx: CheckContext, *, welsh_only: bool) -> list[Overdue]:
     """Enquiries with no reply from the account whose reply SLA (in working time) has run out."""
-    index = ReplyIndex.build(ctx.replies, ctx.messages)
+    index = ReplyIndex.build(ctx.replies, ctx.messages, ctx.posts)
     overdue = []
     for message in ctx.messages:
         if not is_enquiry(message) or not is_inbound(message, ctx.account):
@@ -341,7 +348,7 @@ def enquiry_resolution(ctx: CheckContext, subject: str) -> str:
     message = next((m for m in ctx.messages if m.native_id == native_id), None)
     if message is None:
         return "the message is no longer stored (deleted, or older than the look-back)"
-    replies = ReplyIndex.build(ctx.replies, ctx.messages).replies_to(message)
+    replies = ReplyIndex.build(ctx.replies, ctx.messages, ctx.posts).replies_to(message)
     if replies:
         language = " in Welsh" if is_welsh(replies[0].language) else ""
         return f"a reply{language} arrived ({when(replies[0].created_at, ctx)})"

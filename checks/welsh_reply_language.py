@@ -35,7 +35,7 @@ class WelshReplyLanguageCheck(Check):
     severity = "high"
 
     def evaluate(self, ctx: CheckContext) -> list[Finding]:
-        index = ReplyIndex.build(ctx.replies, ctx.messages)
+        index = ReplyIndex.build(ctx.replies, ctx.messages, ctx.posts)
         findings = []
         for message in ctx.messages:
             if not is_welsh(message.language) or not is_inbound(message, ctx.account):
@@ -61,7 +61,7 @@ class WelshReplyLanguageCheck(Check):
         message = next((m for m in ctx.messages if m.native_id == native_id), None)
         if message is None:
             return "the message is no longer stored (deleted, or older than the look-back)"
-        replies = ReplyIndex.build(ctx.replies, ctx.messages).replies_to(message)
+        replies = ReplyIndex.build(ctx.replies, ctx.messages, ctx.posts).replies_to(message)
         welsh = [r for r in replies if is_welsh(r.language)]
         if welsh:
             return f"a reply in Welsh arrived ({when(welsh[0].created_at, ctx)})"

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from check_factories import account, ago, context, message, reply
+from check_factories import account, ago, context, message, post, reply
 
 from checks.base import ReplyIndex, enquiry_resolution
 from checks.response_time import ResponseTimeCheck
@@ -66,6 +66,17 @@ def test_x_self_thread_reply_answers_nobody() -> None:
     ask = mention("1275653067283759104", "happycamper", 30, in_reply_to=THREAD[0])
     own_continuation = x_reply(THREAD[0], 29, "2/2 More on the open day.")
     assert overdue("x", [ask], [own_continuation]) == [ask.native_id]
+
+
+def test_x_self_thread_reply_that_mentions_the_asker_answers_them_only() -> None:
+    # X adds no handles to a reply to the account's own tweet, so an @handle there was chosen: the
+    # continuation "@happycamper yes, 10-4" answers happycamper, not huw who asked in the same thread.
+    ask = mention("1275653067283759104", "happycamper", 30, in_reply_to=THREAD[0])
+    huw = mention("1275763727908798470", "huw", 30, in_reply_to=THREAD[0])
+    own_post = post("1/2 Open day this Sunday.", native_id=THREAD[0], at=ago(hours=40))
+    continuation = x_reply(THREAD[0], 29, "@happycamper yes, the library opens 10-4.")
+    ctx = context(account(platform="x"), posts=[own_post], messages=[ask, huw], replies=[continuation])
+    assert sorted(f.subject.split(":", 2)[2] for f in CHECK.evaluate(ctx)) == [huw.native_id]
 
 
 def test_x_user_replying_mid_thread_is_answered_by_a_reply_to_them_only() -> None:
