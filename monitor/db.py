@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +108,8 @@ class MessageRow(Base):
     conversation_id: Mapped[str] = mapped_column(String(128), default="")
     url: Mapped[str] = mapped_column(Text, default="")
     first_seen_at: Mapped[datetime]
+    # hidden comments (0008): moderated away on Facebook/Instagram, kept for history
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReplyRow(Base):

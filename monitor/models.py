@@ -85,6 +85,7 @@ class Message:
     in_reply_to: str = ""  # native id of the post/message this one answers
     conversation_id: str = ""
     url: str = ""
+    hidden: bool = False  # hidden by the account's moderators (Facebook is_hidden, Instagram hidden)
 
 
 @dataclass(frozen=True)

@@ -287,7 +287,7 @@ def store_messages(session: Session, messages: Sequence[models.Message], now: da
     rows = [
         {**asdict(m), "first_seen_at": now} for m in {(m.platform, m.native_id): m for m in messages}.values()
     ]
-    columns = ("text", "language", "language_confidence", "is_enquiry")
+    columns = ("text", "language", "language_confidence", "is_enquiry", "hidden")
     upsert_rows(session, MessageRow, rows, ("platform", "native_id"), columns, changed=columns)
     return sum(1 for key in {(m.platform, m.native_id) for m in messages} if key not in existing)
 

@@ -5,5 +5,5 @@ database is current without importing Alembic (about 11 MB of resident memory in
 `tests/monitor/test_store.py` asserts it matches the scripts in `versions/`.
 """
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0006", "0005", "0007")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0006", "0005", "0007", "0008")
 HEAD = REVISIONS[-1]

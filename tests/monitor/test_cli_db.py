@@ -150,3 +150,35 @@ def test_a_database_directory_that_cannot_be_made_is_one_line(tmp_path: Path, co
     code, _out, err = _run(*command, "-c", str(path))
     assert code == 2
     assert err == f"socialmon: cannot create the database directory {blocker / 'sub'}: Not a directory\n"
+
+
+def test_upgrade_from_0007_keeps_messages_and_marks_them_not_hidden(db_config: Path) -> None:
+    """0008 adds messages.hidden (NOT NULL, default false) to a database holding messages."""
+    from alembic import command
+
+    from monitor.store import _alembic_config
+
+    store = Store(load_config(db_config).database_url())
+    try:
+        with store.engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0007")
+            conn.execute(
+                text(
+                    "INSERT INTO messages (platform, native_id, account_id, channel, author_id, author_name,"
+                    " created_at, text, language, language_confidence, is_enquiry, in_reply_to,"
+                    " conversation_id, url, first_seen_at) VALUES ('facebook', 'c1', 'bangor-x-en',"
+                    " 'comment', 'u1', 'Someone', '2026-11-30 09:00:00+00:00', 'When?', 'en', 0.9,"
+                    " :yes, 'p1', 'p1', '', '2026-11-30 09:05:00+00:00')"
+                ),
+                {"yes": True},
+            )
+    finally:
+        store.dispose()
+    code, out, _ = _run("db", "upgrade", "-c", str(db_config))
+    assert code == 0 and "upgraded from 0007 to 0008" in out
+    store = Store(load_config(db_config).database_url())
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT native_id, hidden FROM messages")).all() == [("c1", False)]
+    finally:
+        store.dispose()
