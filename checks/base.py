@@ -314,8 +314,14 @@ def is_inbound(message: Message, account: Account) -> bool:
 # --- enquiries --------------------------------------------------------------------------------
 
 
+HIDDEN_REASON = "the comment was hidden"
+
+
 def is_enquiry(message: Message) -> bool:
-    """Every DM; a comment, reply or mention the connector marked as asking something."""
+    """Every DM; a comment, reply or mention the connector marked as asking something. A comment
+    the account's moderators hid (spam, abuse) is no enquiry: nobody is waiting for an answer."""
+    if message.hidden:
+        return False
     return message.channel == "dm" or message.is_enquiry
 
 
@@ -352,6 +358,8 @@ def enquiry_resolution(ctx: CheckContext, subject: str) -> str:
     if replies:
         language = " in Welsh" if is_welsh(replies[0].language) else ""
         return f"a reply{language} arrived ({when(replies[0].created_at, ctx)})"
+    if message.hidden:
+        return HIDDEN_REASON
     if not is_enquiry(message):
         return "the message is no longer classed as an enquiry"
     return "condition no longer holds"

@@ -3,12 +3,14 @@
 A Welsh message is one detected as `cy` or `cy+en` (any channel, enquiry or not). The rule is met
 by any reply to it detected as `cy` or `cy+en`. Replies detected as `unknown` (an emoji, a link)
 carry no language either way and are not judged; a message answered only by such replies is no
-finding. `since` is the time of the first reply without Welsh.
+finding. `since` is the time of the first reply without Welsh. A comment the account's moderators
+hid is not judged.
 """
 
 from __future__ import annotations
 
 from checks.base import (
+    HIDDEN_REASON,
     Check,
     CheckContext,
     ReplyIndex,
@@ -38,7 +40,7 @@ class WelshReplyLanguageCheck(Check):
         index = ReplyIndex.build(ctx.replies, ctx.messages, ctx.posts)
         findings = []
         for message in ctx.messages:
-            if not is_welsh(message.language) or not is_inbound(message, ctx.account):
+            if message.hidden or not is_welsh(message.language) or not is_inbound(message, ctx.account):
                 continue
             replies = index.replies_to(message)
             if not replies or any(is_welsh(r.language) for r in replies):
@@ -65,6 +67,8 @@ class WelshReplyLanguageCheck(Check):
         welsh = [r for r in replies if is_welsh(r.language)]
         if welsh:
             return f"a reply in Welsh arrived ({when(welsh[0].created_at, ctx)})"
+        if message.hidden:
+            return HIDDEN_REASON
         if not is_welsh(message.language):
             return "the message is no longer classed as Welsh"
         return "condition no longer holds"

@@ -13,7 +13,7 @@ Steady state, ONE request per poll (field expansion nests everything the token m
                      permalink_url,status_type,parent_id,
                      attachments{media_type,type,url,unshimmed_url,target{id,url},media},
                      comments.filter(stream).order(reverse_chronological).limit(50){id,message,created_time,
-                     from{id,name},parent{id},permalink_url}}
+                     from{id,name},parent{id},permalink_url,is_hidden}}
   SCHEDULED_EDGE     scheduled_posts.limit(100){id,message,scheduled_publish_time,permalink_url}
   CONVERSATIONS_EDGE conversations.limit(25){id,updated_time,link,messages.limit(25){id,message,created_time,
                      from{id,name}}}
@@ -80,7 +80,7 @@ POST_FIELDS = (
     "id,message,created_time,permalink_url,status_type,parent_id,"
     "attachments{media_type,type,url,unshimmed_url,target{id,url},media}"
 )
-COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden"
 POSTS_LIMIT = 50
 COMMENTS_LIMIT = 50
 SCHEDULED_FIELDS = "id,message,scheduled_publish_time,permalink_url"
@@ -350,7 +350,8 @@ class _PagePoll:
         fresh = []
         for comment in comments:
             created = _created(comment)
-            if created is None or created >= self.comments_since - OVERLAP:
+            # an older comment is kept when hidden, so that hiding it later updates the stored flag
+            if created is None or created >= self.comments_since - OVERLAP or _hidden(comment):
                 fresh.append(comment)
         return fresh
 
@@ -383,6 +384,7 @@ class _PagePoll:
             in_reply_to=parent or post.native_id,
             conversation_id=post.native_id,
             url=str(comment.get("permalink_url") or ""),
+            hidden=_hidden(comment),
         )
 
     def _scheduled(self, raw: Any) -> ScheduledPost:
@@ -460,6 +462,11 @@ def _dm_event(raw: Any, conversation_id: str, page_id: str, url: str) -> DmEvent
         author_name=str(author.get("name") or ""),
         url=url,
     )
+
+
+def _hidden(comment: Any) -> bool:
+    """Whether the Page's moderators hid the comment (`is_hidden`; absent reads as shown)."""
+    return isinstance(comment, dict) and comment.get("is_hidden") is True
 
 
 def _created(raw: Any) -> datetime | None:

@@ -8,8 +8,8 @@ Every poll, ONE request:
 
   GET /{version}/{ig-user-id}?fields=id,username,name,biography,profile_picture_url,
       media.limit(25){id,caption,media_type,media_product_type,timestamp,permalink,media_url,thumbnail_url,
-      comments.limit(50){id,text,timestamp,username,from{id,username},
-      replies.limit(50){id,text,timestamp,username,from{id,username},parent_id}}}
+      comments.limit(50){id,text,timestamp,username,from{id,username},hidden,
+      replies.limit(50){id,text,timestamp,username,from{id,username},hidden,parent_id}}}
 
 Paging (bounded): the `paging.next` URL of `media` while the oldest media on the page is still inside
 the backfill window (`policy.backfill`), and of a media's `comments` while the oldest comment is
@@ -52,7 +52,7 @@ from monitor.coverage import TokenGrant, Verification
 from monitor.models import FetchResult, Message, Post, ProfileSnapshot, Reply
 
 USER_FIELDS = "id,username,name,biography,profile_picture_url"
-COMMENT_FIELDS = "id,text,timestamp,username,from{id,username}"
+COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},hidden"
 REPLY_FIELDS = f"{COMMENT_FIELDS},parent_id"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink,media_url,thumbnail_url"
 MEDIA_LIMIT = 25
@@ -148,8 +148,8 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
                             username,
                         ),
                     )
-                    if record is None or record.created_at < comments_since - OVERLAP:
-                        continue
+                    if record is None or (record.created_at < comments_since - OVERLAP and not _hidden(record)):
+                        continue  # an older comment is kept when hidden, so the stored flag follows
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
         newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)
         if newest and newest > comments_since:
@@ -220,4 +220,9 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
             in_reply_to=parent or post.native_id,
             conversation_id=post.native_id,
             url=post.url,
+            hidden=raw.get("hidden") is True,
         )
+
+
+def _hidden(record: Message | Reply) -> bool:
+    return isinstance(record, Message) and record.hidden

@@ -380,6 +380,7 @@ def _enquiries(
         )
         .where(
             MessageRow.is_enquiry.is_(True),
+            MessageRow.hidden.is_(False),  # hidden comments are no enquiries (checks.base.is_enquiry)
             MessageRow.account_id.in_(ids),
             MessageRow.created_at >= start,
             MessageRow.created_at < end,

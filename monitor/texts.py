@@ -131,6 +131,7 @@ RESOLUTION_REASONS: tuple[str, ...] = (
     N_("the account is now exempt"),
     N_("the message is no longer stored (deleted, or older than the look-back)"),
     N_("the message is no longer classed as an enquiry"),
+    N_("the comment was hidden"),
     N_("the message is no longer classed as Welsh"),
     N_("the profile now states a purpose and the registered hours"),
     N_("the profile now states a purpose and the registered hours and has Welsh"),

@@ -49,6 +49,10 @@ class SandboxClient:
     def add_reply(self, account: str, message: str, text: str, **fields: Any) -> dict[str, Any]:
         return self._call("POST", "replies", {"account": account, "message": message, "text": text, **fields})
 
+    def set_hidden(self, account: str, message: str, hidden: bool = True) -> dict[str, Any]:
+        """The account's moderators hide (or show again) a Facebook or Instagram comment."""
+        return self._call("POST", "hidden", {"account": account, "message": message, "hidden": hidden})
+
     def change_profile(self, account: str, **fields: Any) -> dict[str, Any]:
         return self._call("POST", "profile", {"account": account, **fields})
 

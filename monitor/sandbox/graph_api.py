@@ -1105,6 +1105,7 @@ class GraphApi:
             )
             parent_id, on = thread, message.on
             username = account.handle
+            hidden = False
         else:
             message = node.obj
             at, text, rid = message.at, message.text, message.id
@@ -1116,6 +1117,7 @@ class GraphApi:
             parent_id = message.parent if message.channel == "reply" else ""
             on = message.on
             username = _username(message.author_name)
+            hidden = message.hidden
         if facebook:
             post_number = on.split("_")[-1]
             children = 0 if parent_id else len([n for n in self._comments(node, {}) if n])
@@ -1130,7 +1132,7 @@ class GraphApi:
                 "can_like": True,
                 "can_hide": True,
                 "can_remove": True,
-                "is_hidden": False,
+                "is_hidden": hidden,
                 "permalink_url": _comment_permalink(account.native_id, post_number, rid, parent_id),
                 "object": {"id": on},
             }
@@ -1154,7 +1156,7 @@ class GraphApi:
             "username": username,
             "from": author,
             "like_count": 0,
-            "hidden": False,
+            "hidden": hidden,
             "media": {"id": on, "media_product_type": "FEED"},
         }
         if parent_id:

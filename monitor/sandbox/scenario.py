@@ -20,6 +20,7 @@ Graph `pageid_postid`; YouTube 11-character video ids) unless the scenario gives
         inbox:                    # what people sent the account; `reply` is the account's answer
           - {ref: q1, channel: comment, post: welcome, at: -90m, author: Ann, text: "...",
              reply: {after: 20m, text: "..."}}
+          - {channel: comment, post: welcome, text: "...", hidden: true}   # Facebook/Instagram only
         scheduled:
           - {at: +3h, text: "..."}
 
@@ -139,6 +140,7 @@ class SMessage:
     on: str = ""  # native id of the account's post it is about (comment, mention in reply)
     parent: str = ""  # native id of the comment a `reply` answers
     reply: SReply | None = None
+    hidden: bool = False  # a Facebook/Instagram comment the account's moderators hid
 
 
 @dataclass
@@ -460,6 +462,7 @@ class World:
             author_name=author,
             on=on,
             parent=parent,
+            hidden=parse_hidden(account, channel, spec.get("hidden", False), f"{where}.hidden"),
         )
         account.inbox.append(message)
         account.inbox.sort(key=lambda m: m.at)
@@ -661,3 +664,12 @@ def _video(spec: Any, where: str) -> Video:
     return Video(
         captions=bool(spec.get("captions", True)), live=live, duration=str(spec.get("duration", "PT2M30S"))
     )
+
+
+def parse_hidden(account: SAccount, channel: str, value: Any, where: str) -> bool:
+    """A comment's `hidden` flag: true or false, and only where Meta lets a Page or IG account hide."""
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: {value!r} is not true or false")
+    if value and (account.platform not in {"facebook", "instagram"} or channel not in {"comment", "reply"}):
+        raise ScenarioError(f"{where}: only Facebook and Instagram comments and replies can be hidden")
+    return value

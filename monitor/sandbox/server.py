@@ -22,6 +22,7 @@ Admin endpoints (JSON in, JSON out; the server listens on loopback only):
     POST /_admin/posts      {account, text, at?, ref?, media?, video?, kind?, links?, title?}
     POST /_admin/messages   {account, channel, text, author?, post?, parent?, at?, reply?}
     POST /_admin/replies    {account, message, text, at?}
+    POST /_admin/hidden     {account, message, hidden}   the moderators hide (or show) a comment
     POST /_admin/profile    {account, name?, handle?, bio?, description?, avatar?, website?}
     POST /_admin/scheduled  {account, text, at}
     POST /_admin/failure    {account, mode | null, times?, retry_after?, only?, status?}
@@ -47,7 +48,7 @@ from monitor.localhttp import LocalServer
 from monitor.sandbox.graph_api import GraphApi, GraphError
 from monitor.sandbox.hooks import SandboxHooks
 from monitor.sandbox.http import Request, Response
-from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure
+from monitor.sandbox.scenario import SAccount, ScenarioError, World, parse_failure, parse_hidden
 from monitor.sandbox.x_api import XApi
 from monitor.sandbox.youtube_api import YouTubeApi
 
@@ -250,6 +251,12 @@ class SandboxServer:
                 raise ScenarioError("replies: `message` names no inbound message")
             reply = world.add_reply(account, target, fields, "reply", now)
             return Response(201, {"id": reply.id, "at": reply.at.isoformat()})
+        if action == "hidden":
+            target = account.message(world.find_ref(account, str(fields.get("message", ""))))
+            if target is None:
+                raise ScenarioError("hidden: `message` names no inbound message")
+            target.hidden = parse_hidden(account, target.channel, fields.get("hidden"), "hidden.hidden")
+            return Response(200, {"id": target.id, "hidden": target.hidden})
         if action == "profile":
             world.change_profile(account, fields, "profile")
             return Response(200, {"account": account.key})

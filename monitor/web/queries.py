@@ -259,7 +259,7 @@ def account_page(session: Session, config: Config, account: Account, now: dateti
 
 
 def _reply_times(session: Session, account: Account, messages: list[MessageRow]) -> list[ReplyTime]:
-    enquiries = [m for m in messages if m.is_enquiry]
+    enquiries = [m for m in messages if m.is_enquiry and not m.hidden]
     if not enquiries:
         return []
     natives = [m.native_id for m in enquiries]
