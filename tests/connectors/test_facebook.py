@@ -316,3 +316,32 @@ def test_conversations_become_dms_and_page_answers_replies() -> None:
     assert answer.in_reply_to == "m_1"
     assert result.cursor["edges"] == {"scheduled_posts": "ok", "conversations": "ok"}
     assert not result.warnings
+
+
+@responses.activate
+def test_hidden_comments_are_read_and_a_later_hide_comes_back_past_the_cursor() -> None:
+    page = page_response()
+    comments = page["published_posts"]["data"][0]["comments"]["data"]
+    # synthetic edit: no public recording requests `is_hidden`; the Comment field is a boolean
+    # (https://developers.facebook.com/docs/graph-api/reference/comment)
+    for comment in comments:
+        comment["is_hidden"] = False
+    comments[-1]["is_hidden"] = True
+    responses.post(f"{API}/v25.0/", json=batch_answer((200, page), (200, {"data": []}), (403, NO_MESSAGING)))
+    first = connector().fetch(account(), {}, NOW)
+    main = parse_qs(urlsplit(json.loads(form(responses.calls[0])["batch"])[0]["relative_url"]).query)["fields"][0]
+    assert "{id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden}" in main
+    assert {m.native_id: m.hidden for m in first.messages} == {
+        "2498598377021978_2509257922622690": False,
+        "2498598377021978_2509257692622713": True,  # comments[-1]
+    }
+
+    responses.mock.reset()
+    later = page_response()
+    later_comments = later["published_posts"]["data"][0]["comments"]["data"]
+    hidden_later = next(c for c in later_comments if c["id"] == "2498598377021978_2509257922622690")
+    hidden_later["is_hidden"] = True  # the moderators hid it after the comments cursor passed it
+    responses.get(f"{API}/v25.0/{PAGE_ID}", json=later)
+    second = connector().fetch(account(), first.cursor, NOW + timedelta(minutes=15))
+    # An old comment comes back only when hidden, so the store's flag follows the hide.
+    assert [(m.native_id, m.hidden) for m in second.messages] == [("2498598377021978_2509257922622690", True)]

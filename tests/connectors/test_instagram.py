@@ -57,7 +57,8 @@ def test_poll_reads_profile_media_comments_and_replies_in_few_calls() -> None:
     assert paths == [f"/v25.0/{IG_ID}", MEDIA_NEXT, COMMENTS_NEXT]
     fields = parse_qs(urlsplit(responses.calls[0].request.url).query)["fields"][0]
     assert fields.startswith("id,username,name,biography,profile_picture_url,media.limit(25){")
-    assert "comments.limit(50){id,text,timestamp,username,from{id,username},replies.limit(50){" in fields
+    assert "comments.limit(50){id,text,timestamp,username,from{id,username},hidden,replies.limit(50){" in fields
+    assert "replies.limit(50){id,text,timestamp,username,from{id,username},hidden,parent_id}" in fields
     assert result.api_calls == 3
 
     assert result.profile is not None
@@ -113,3 +114,30 @@ def test_igapiexception_is_rejected() -> None:
     )
     with pytest.raises(Rejected, match="2500"):
         connector().fetch(account(), {}, NOW)
+
+
+@responses.activate
+def test_hidden_comments_are_read_and_a_later_hide_comes_back_past_the_cursor() -> None:
+    user = user_response()
+    # synthetic edit: no public recording requests `hidden`; the IG Comment field is a boolean
+    # (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment)
+    for comment in user["media"]["data"][0]["comments"]["data"]:
+        comment["hidden"] = False
+    user["media"]["data"][0]["comments"]["data"][1]["hidden"] = True
+    hidden_id = user["media"]["data"][0]["comments"]["data"][1]["id"]
+    responses.get(f"{API}/v25.0/{IG_ID}", json=user)
+    responses.get(f"{API}{MEDIA_NEXT}", json=load("instagram/ig_user_media_page2_last.json"))
+    responses.get(f"{API}{COMMENTS_NEXT}", json=load("instagram/ig_media_comments_page2_last.json"))
+    first = connector().fetch(account(), {}, NOW)
+    assert {m.native_id for m in first.messages if m.hidden} == {hidden_id}
+    assert sum(not m.hidden for m in first.messages) == 3
+
+    responses.mock.reset()
+    later = user_response()
+    del later["media"]["paging"]["next"]
+    later_comments = later["media"]["data"][0]["comments"]["data"]
+    later_comments[0]["hidden"] = True  # the moderators hid an old comment after the cursor passed it
+    responses.get(f"{API}/v25.0/{IG_ID}", json=later)
+    second = connector().fetch(account(), first.cursor, NOW + timedelta(minutes=15))
+    # An old comment comes back only when hidden, so the store's flag follows the hide.
+    assert [(m.native_id, m.hidden) for m in second.messages] == [(later_comments[0]["id"], True)]
