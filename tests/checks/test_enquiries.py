@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,6 +46,18 @@ def utc(*args: int) -> datetime:
         ),
         ("SLA not yet passed", lambda: ([message(created_at=ago(hours=1))], []), False, False),
         ("the account's own comment", lambda: ([message(author_id="DeptX")], []), False, False),
+        (
+            "a comment the moderators hid is no enquiry",
+            lambda: ([message(platform="facebook", channel="comment", hidden=True)], []),
+            False,
+            False,
+        ),
+        (
+            "a hidden Instagram reply neither",
+            lambda: ([message("When?", "en", platform="instagram", channel="reply", hidden=True)], []),
+            False,
+            False,
+        ),
     ],
 )
 def test_unanswered_table(case: str, build, welsh_expected: bool, any_expected: bool) -> None:  # type: ignore[no-untyped-def]
@@ -134,3 +147,13 @@ def test_resolution_reason_names_the_reply() -> None:
     subject = f"message:x:{m.native_id}"
     assert WELSH.resolution_reason(ctx, subject).startswith("a reply in Welsh arrived")
     assert "no longer stored" in WELSH.resolution_reason(context(), subject)
+
+
+def test_a_finding_resolves_when_the_comment_is_hidden() -> None:
+    asked = message(platform="facebook", channel="comment")
+    subject = f"message:facebook:{asked.native_id}"
+    assert WELSH.evaluate(context(messages=[asked])) and ANY.evaluate(context(messages=[asked]))
+    hidden = context(messages=[replace(asked, hidden=True)])
+    assert WELSH.evaluate(hidden) == [] and ANY.evaluate(hidden) == []
+    assert WELSH.resolution_reason(hidden, subject) == "the comment was hidden"
+    assert ANY.resolution_reason(hidden, subject) == "the comment was hidden"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 import pytest
 from check_factories import context, message, reply
 
@@ -46,3 +47,12 @@ def test_resolves_when_a_welsh_reply_arrives() -> None:
     ctx = context(messages=[m], replies=[english, welsh])
     assert CHECK.evaluate(ctx) == []
     assert CHECK.resolution_reason(ctx, f"message:x:{m.native_id}").startswith("a reply in Welsh arrived")
+
+
+def test_a_hidden_comment_is_not_judged_and_its_finding_resolves() -> None:
+    m = message(platform="instagram", channel="comment", is_enquiry=False)
+    english = reply(m, "Open till 5pm", "en")
+    assert CHECK.evaluate(context(messages=[m], replies=[english]))
+    ctx = context(messages=[replace(m, hidden=True)], replies=[english])
+    assert CHECK.evaluate(ctx) == []
+    assert CHECK.resolution_reason(ctx, f"message:instagram:{m.native_id}") == "the comment was hidden"

@@ -77,6 +77,8 @@ def test_ids_are_platform_shaped_and_deterministic() -> None:
         (('at: -1h, text: "Newest', 'at: yesterday, text: "Newest'), "is not a time"),
         (("channel: mention", "channel: letter"), "is not one of comment, reply, mention, dm"),
         (("{ref: c2, channel: reply, parent: c1,", "{ref: c2, channel: reply,"), "a reply needs the ref"),
+        (("{ref: d1, channel: dm,", "{ref: d1, channel: dm, hidden: true,"), "only Facebook and Instagram"),
+        (("{ref: c2, channel: reply,", "{ref: c2, channel: reply, hidden: yes please,"), "is not true or false"),
     ],
 )
 def test_errors_name_the_place(change: tuple[str, str], message: str) -> None:
@@ -107,3 +109,10 @@ def test_due_scheduled_posts_are_published_with_their_id() -> None:
     world.publish_due(NOW + timedelta(hours=3))
     assert not fb.scheduled
     assert fb.post(item.id) is not None
+
+
+def test_a_comment_can_be_hidden_in_the_scenario() -> None:
+    text = SMALL.replace("{ref: c2, channel: reply,", "{ref: c2, channel: reply, hidden: true,", 1)
+    fb = parse_scenario(text, "small.yaml", now=NOW).account("acme-fb")
+    hidden = {m.ref: m.hidden for m in fb.inbox}
+    assert hidden["c2"] is True and hidden["c1"] is False

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 import requests
 
 from monitor.sandbox import SandboxClient, SandboxServer
+from monitor.sandbox.client import SandboxError
 from tests.sandbox.conftest import get, real
 
 XU = "/2/users/1000000000000000001"
@@ -174,6 +176,28 @@ def test_graph_conversations_and_instagram(small: SandboxServer) -> None:
     comment = media[1]["comments"]["data"][0]
     assert set(comment) <= set(real("ig_media_comments_page1.json")["data"][0]) | {"replies"}
     assert comment["replies"]["data"][0]["username"] == "acmeuni"
+
+
+def test_graph_serves_hidden_comments_and_the_admin_hides_them(small: SandboxServer) -> None:
+    post = graph(small, "/v25.0/104000000000099/published_posts").json()["data"][0]
+
+    def fb_hidden() -> dict[str, bool]:
+        rows = graph(small, f"/v25.0/{post['id']}/comments", fields="message,is_hidden", filter="stream").json()
+        return {c["message"]: c["is_hidden"] for c in rows["data"]}
+
+    assert fb_hidden()["A question?"] is False
+    assert SandboxClient(small.url).set_hidden("acme-fb", "c1")["hidden"] is True
+    assert fb_hidden()["A question?"] is True and fb_hidden()["Me too?"] is False
+
+    def ig_hidden() -> list[bool]:
+        media = graph(small, "/v25.0/17841400000000099/media", fields="comments{hidden,username}").json()
+        return [c["hidden"] for m in media["data"] for c in (m.get("comments") or {}).get("data", [])]
+
+    assert ig_hidden() == [False]
+    SandboxClient(small.url).set_hidden("acme-ig", "ic1")
+    assert ig_hidden() == [True]
+    with pytest.raises(SandboxError, match="only Facebook and Instagram"):
+        SandboxClient(small.url).set_hidden("acme-x", "m1")
 
 
 # --- YouTube ------------------------------------------------------------------------------------
