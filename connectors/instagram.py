@@ -148,7 +148,9 @@ class InstagramConnector(BaseConnector[GraphPlatform]):
                             username,
                         ),
                     )
-                    if record is None or (record.created_at < comments_since - OVERLAP and not _hidden(record)):
+                    if record is None or (
+                        record.created_at < comments_since - OVERLAP and not _hidden(record)
+                    ):
                         continue  # an older comment is kept when hidden, so the stored flag follows
                     (replies if isinstance(record, Reply) else messages).append(record)  # type: ignore[arg-type]
         newest = max([m.created_at for m in messages] + [r.created_at for r in replies], default=None)

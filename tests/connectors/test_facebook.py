@@ -329,7 +329,9 @@ def test_hidden_comments_are_read_and_a_later_hide_comes_back_past_the_cursor() 
     comments[-1]["is_hidden"] = True
     responses.post(f"{API}/v25.0/", json=batch_answer((200, page), (200, {"data": []}), (403, NO_MESSAGING)))
     first = connector().fetch(account(), {}, NOW)
-    main = parse_qs(urlsplit(json.loads(form(responses.calls[0])["batch"])[0]["relative_url"]).query)["fields"][0]
+    main = parse_qs(urlsplit(json.loads(form(responses.calls[0])["batch"])[0]["relative_url"]).query)[
+        "fields"
+    ][0]
     assert "{id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden}" in main
     assert {m.native_id: m.hidden for m in first.messages} == {
         "2498598377021978_2509257922622690": False,

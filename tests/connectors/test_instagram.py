@@ -57,7 +57,9 @@ def test_poll_reads_profile_media_comments_and_replies_in_few_calls() -> None:
     assert paths == [f"/v25.0/{IG_ID}", MEDIA_NEXT, COMMENTS_NEXT]
     fields = parse_qs(urlsplit(responses.calls[0].request.url).query)["fields"][0]
     assert fields.startswith("id,username,name,biography,profile_picture_url,media.limit(25){")
-    assert "comments.limit(50){id,text,timestamp,username,from{id,username},hidden,replies.limit(50){" in fields
+    assert (
+        "comments.limit(50){id,text,timestamp,username,from{id,username},hidden,replies.limit(50){" in fields
+    )
     assert "replies.limit(50){id,text,timestamp,username,from{id,username},hidden,parent_id}" in fields
     assert result.api_calls == 3
 

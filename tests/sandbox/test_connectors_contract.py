@@ -92,7 +92,9 @@ def test_graph_expired_token_and_youtube_quota_are_typed(config, demo: SandboxSe
         fetch(config, "uni-youtube")
 
 
-def test_hiding_a_comment_resolves_its_unanswered_enquiry_end_to_end(config, demo: SandboxServer, any_store) -> None:  # type: ignore[no-untyped-def]
+def test_hiding_a_comment_resolves_its_unanswered_enquiry_end_to_end(
+    config, demo: SandboxServer, any_store
+) -> None:  # type: ignore[no-untyped-def]
     """Poll uni-facebook, check, hide the six-day-old unanswered gym question in the sandbox (the
     comms team's moderation), poll and check again: the findings resolve as hidden, the comment stays."""
     from sqlalchemy import select
@@ -106,9 +108,13 @@ def test_hiding_a_comment_resolves_its_unanswered_enquiry_end_to_end(config, dem
     assert poll_account(config, any_store, account, now=now).failed is False
     run_checks(config, any_store, now=now, account_ids=[account.id])
     with any_store.session() as session:
-        gym_id = session.scalars(select(MessageRow.native_id).where(MessageRow.text.like("Ydy'r gampfa%"))).one()
+        gym_id = session.scalars(
+            select(MessageRow.native_id).where(MessageRow.text.like("Ydy'r gampfa%"))
+        ).one()
         open_rows = session.scalars(
-            select(FindingRow).where(FindingRow.subject == f"message:facebook:{gym_id}", FindingRow.status == "open")
+            select(FindingRow).where(
+                FindingRow.subject == f"message:facebook:{gym_id}", FindingRow.status == "open"
+            )
         ).all()
     assert {r.check for r in open_rows} == {"response-time", "welsh-unanswered"}
 
@@ -118,7 +124,9 @@ def test_hiding_a_comment_resolves_its_unanswered_enquiry_end_to_end(config, dem
     run_checks(config, any_store, now=later, account_ids=[account.id])
     with any_store.session() as session:
         stored = session.scalars(select(MessageRow).where(MessageRow.native_id == gym_id)).one()
-        rows = session.scalars(select(FindingRow).where(FindingRow.subject == f"message:facebook:{gym_id}")).all()
+        rows = session.scalars(
+            select(FindingRow).where(FindingRow.subject == f"message:facebook:{gym_id}")
+        ).all()
         assert stored.hidden is True  # still stored, for the history
         assert {(r.check, r.status, r.resolve_reason) for r in rows} == {
             ("response-time", "resolved", "the comment was hidden"),

@@ -78,7 +78,10 @@ def test_ids_are_platform_shaped_and_deterministic() -> None:
         (("channel: mention", "channel: letter"), "is not one of comment, reply, mention, dm"),
         (("{ref: c2, channel: reply, parent: c1,", "{ref: c2, channel: reply,"), "a reply needs the ref"),
         (("{ref: d1, channel: dm,", "{ref: d1, channel: dm, hidden: true,"), "only Facebook and Instagram"),
-        (("{ref: c2, channel: reply,", "{ref: c2, channel: reply, hidden: yes please,"), "is not true or false"),
+        (
+            ("{ref: c2, channel: reply,", "{ref: c2, channel: reply, hidden: yes please,"),
+            "is not true or false",
+        ),
     ],
 )
 def test_errors_name_the_place(change: tuple[str, str], message: str) -> None:

@@ -182,7 +182,9 @@ def test_graph_serves_hidden_comments_and_the_admin_hides_them(small: SandboxSer
     post = graph(small, "/v25.0/104000000000099/published_posts").json()["data"][0]
 
     def fb_hidden() -> dict[str, bool]:
-        rows = graph(small, f"/v25.0/{post['id']}/comments", fields="message,is_hidden", filter="stream").json()
+        rows = graph(
+            small, f"/v25.0/{post['id']}/comments", fields="message,is_hidden", filter="stream"
+        ).json()
         return {c["message"]: c["is_hidden"] for c in rows["data"]}
 
     assert fb_hidden()["A question?"] is False
