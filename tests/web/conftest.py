@@ -22,6 +22,15 @@ def local_app(any_store: Store, tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def sqlite_app(store: Store, tmp_path: Path) -> Iterator[Any]:
+    """As `local_app`, on SQLite only: for tests of roles and pages rather than of the database."""
+    config = make_config(tmp_path / "unused.db")
+    app = create_app(config, store, clock=lambda: NOW, secret_key=b"k" * 32)
+    app.config["ids"] = seed(store)
+    yield app
+
+
+@pytest.fixture
 def proxy_app(store: Store, tmp_path: Path) -> Iterator[Any]:
     config = make_config(tmp_path / "unused.db", mode="proxy")
     app = create_app(config, store, clock=lambda: NOW, secret_key=b"k" * 32)
