@@ -342,6 +342,18 @@ def parse_time(value: Any, where: str) -> datetime:
     return as_utc(parsed).astimezone(UTC)
 
 
+def whole_number_or_none(value: Any) -> int | None:
+    """A non-negative whole number sent as a number or as decimal text (ids, counts), or None when it
+    is neither (booleans, floats, other text): like `time_or_none`, for filters and sort keys."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def time_or_none(value: Any) -> datetime | None:
     """A timestamp for filtering, sorting or paging, or None when it is missing or malformed.
 

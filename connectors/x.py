@@ -65,6 +65,7 @@ from connectors.base import (
     require,
     time_or_none,
     unique,
+    whole_number_or_none,
 )
 from connectors.dm_threads import DmEvent, DmThreads
 from connectors.http import RebasingSession, path_of, retry_after_seconds, x_rate_limit
@@ -547,14 +548,7 @@ def _is_newer(event: Any, since: str | None, backfill_start: datetime) -> bool:
 
 def _numeric_id(event: Any) -> int | None:
     """A DM event's snowflake id as a number, None when it is missing or not a decimal number."""
-    value = event.get("id") if isinstance(event, dict) else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
+    return whole_number_or_none(event.get("id") if isinstance(event, dict) else None)
 
 
 def _dm_order(event: Any) -> tuple[int, int]:

@@ -76,6 +76,7 @@ from connectors.base import (
     parse_time,
     require,
     time_or_none,
+    whole_number_or_none,
 )
 from connectors.deadline import deadline
 from connectors.http import retry_after_seconds
@@ -592,14 +593,8 @@ def _read_thread(raw: Any) -> _Thread:
 
 
 def _count(value: Any) -> int | None:
-    """A count the API sends as a number (or decimal text); None when it is neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return 0 if value is None else None
+    """A count the API sends as a number (or decimal text); 0 when absent, None when unreadable."""
+    return 0 if value is None else whole_number_or_none(value)
 
 
 def _thread_time(raw: Any) -> datetime | None:

@@ -12,36 +12,15 @@ Screenshots go to $SOCIALMON_SCREENSHOT_DIR when set, else into the test's tempo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from monitor.store import Store
-from monitor.web.app import create_app
-from monitor.web.server import WebServer
-from tests.web.browser_support import axe_problems, axe_source, chromium, screenshot, screenshot_dir, viewport
-from tests.web.web_support import PASSWORD, make_config, seed
+from tests.web.browser_support import axe_problems, axe_source, screenshot, screenshot_dir, viewport
+from tests.web.web_support import PASSWORD
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    with chromium(tmp_path / "chromium-profile") as driver:
-        yield driver
-
-
-@pytest.fixture
-def served(store: Store, tmp_path: Path) -> Iterator[tuple[str, dict[str, int]]]:
-    config = make_config(tmp_path / "unused.db")
-    ids = seed(store)
-    server = WebServer(create_app(config, store, secret_key=b"b" * 32), "127.0.0.1", 0).start()
-    try:
-        yield server.url.rstrip("/"), ids
-    finally:
-        server.stop()
 
 
 def keyboard_press(driver: Any, element: Any) -> None:

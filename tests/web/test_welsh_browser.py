@@ -7,44 +7,22 @@ serious or critical violation on a cy+en page (its English halves marked lang="e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from monitor.store import Store
-from monitor.web.app import create_app
-from monitor.web.server import WebServer
 from tests.web.browser_support import (
     axe_problems,
     axe_source,
-    chromium,
     screenshot,
     screenshot_dir,
     sideways_overflow,
     viewport,
 )
-from tests.web.web_support import PASSWORD, make_config, seed
+from tests.web.web_support import PASSWORD
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    with chromium(tmp_path / "chromium-profile") as driver:
-        yield driver
-
-
-@pytest.fixture
-def served(store: Store, tmp_path: Path) -> Iterator[tuple[str, dict[str, int]]]:
-    config = make_config(tmp_path / "unused.db")
-    ids = seed(store)
-    server = WebServer(create_app(config, store, secret_key=b"w" * 32), "127.0.0.1", 0).start()
-    try:
-        yield server.url.rstrip("/"), ids
-    finally:
-        server.stop()
 
 
 def choose_language(driver: Any, lang: str) -> None:
